@@ -1,0 +1,56 @@
+#include "common/hash.hpp"
+
+#include <openssl/evp.h>
+
+#include <cstdlib>
+
+namespace bitscrape {
+namespace {
+struct EvpCtx {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  explicit EvpCtx(const EVP_MD* md) {
+    if (ctx == nullptr || EVP_DigestInit_ex(ctx, md, nullptr) != 1) std::abort();
+  }
+  ~EvpCtx() { EVP_MD_CTX_free(ctx); }
+  EvpCtx(const EvpCtx&) = delete;
+  EvpCtx& operator=(const EvpCtx&) = delete;
+  void update(std::string_view d) { EVP_DigestUpdate(ctx, d.data(), d.size()); }
+  template <std::size_t N>
+  std::array<std::uint8_t, N> finish() {
+    std::array<std::uint8_t, N> out{};
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx, out.data(), &len);
+    return out;
+  }
+};
+}  // namespace
+
+Sha1Digest sha1(std::string_view data) {
+  EvpCtx c(EVP_sha1());
+  c.update(data);
+  return c.finish<20>();
+}
+
+Sha256Digest sha256(std::string_view data) {
+  EvpCtx c(EVP_sha256());
+  c.update(data);
+  return c.finish<32>();
+}
+
+struct Sha1::Ctx : EvpCtx {
+  Ctx() : EvpCtx(EVP_sha1()) {}
+};
+Sha1::Sha1() : ctx_(std::make_unique<Ctx>()) {}
+Sha1::~Sha1() = default;
+void Sha1::update(std::string_view data) { ctx_->update(data); }
+Sha1Digest Sha1::finish() { return ctx_->finish<20>(); }
+
+struct Sha256::Ctx : EvpCtx {
+  Ctx() : EvpCtx(EVP_sha256()) {}
+};
+Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {}
+Sha256::~Sha256() = default;
+void Sha256::update(std::string_view data) { ctx_->update(data); }
+Sha256Digest Sha256::finish() { return ctx_->finish<32>(); }
+
+}  // namespace bitscrape

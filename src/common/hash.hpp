@@ -1,0 +1,48 @@
+// SHA-1 and SHA-256 through OpenSSL's EVP interface (never hand-written).
+//
+// Threading: each function is independent and thread-safe; Sha1/Sha256 objects are not shared.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+namespace bitscrape {
+
+using Sha1Digest = std::array<std::uint8_t, 20>;
+using Sha256Digest = std::array<std::uint8_t, 32>;
+
+Sha1Digest sha1(std::string_view data);
+Sha256Digest sha256(std::string_view data);
+
+// Incremental hashing, for data that arrives in pieces.
+class Sha1 {
+ public:
+  Sha1();
+  ~Sha1();
+  Sha1(const Sha1&) = delete;
+  Sha1& operator=(const Sha1&) = delete;
+  void update(std::string_view data);
+  Sha1Digest finish();
+
+ private:
+  struct Ctx;
+  std::unique_ptr<Ctx> ctx_;
+};
+
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(std::string_view data);
+  Sha256Digest finish();
+
+ private:
+  struct Ctx;
+  std::unique_ptr<Ctx> ctx_;
+};
+
+}  // namespace bitscrape
