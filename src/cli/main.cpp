@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 
 #include <cstdio>
+#include <exception>
 
 int main(int argc, char** argv) {
   CLI::App app{"BitScrape: explore the BitTorrent Mainline DHT: discover nodes and infohashes, "
@@ -15,8 +16,12 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::Error& e) {
+    // Parse errors and failures raised by subcommand callbacks (with their exit code).
     return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bitscrape: %s\n", e.what());
+    return 1;
   }
   return 0;
 }

@@ -1,0 +1,139 @@
+#include "bencode/encoder.hpp"
+
+#include <charconv>
+#include <cstring>
+
+namespace bitscrape::bencode {
+namespace {
+
+void append_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+void append_string(std::string& out, std::string_view s) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, s.size());
+  out.append(buf, r.ptr);
+  out.push_back(':');
+  out.append(s);
+}
+
+}  // namespace
+
+Writer& Writer::integer(std::int64_t v) {
+  out_.push_back('i');
+  append_int(out_, v);
+  out_.push_back('e');
+  return *this;
+}
+
+Writer& Writer::string(std::string_view s) {
+  append_string(out_, s);
+  return *this;
+}
+
+Writer& Writer::raw(std::string_view encoded) {
+  out_.append(encoded);
+  return *this;
+}
+
+Writer& Writer::begin_list() {
+  out_.push_back('l');
+  stack_.push_back(Frame{false, 0, 0, false});
+  return *this;
+}
+
+Writer& Writer::begin_dict() {
+  out_.push_back('d');
+  stack_.push_back(Frame{true, 0, 0, false});
+  return *this;
+}
+
+Writer& Writer::end() {
+  if (stack_.empty()) {
+    ok_ = false;
+    return *this;
+  }
+  stack_.pop_back();
+  out_.push_back('e');
+  return *this;
+}
+
+Writer& Writer::key(std::string_view k) {
+  if (stack_.empty() || !stack_.back().dict) {
+    ok_ = false;
+    return string(k);
+  }
+  Frame& f = stack_.back();
+  if (f.has_key) {
+    const std::string_view prev(out_.data() + f.last_key_pos, f.last_key_len);
+    // Canonical order is raw-byte order; string_view compares through char_traits<char>,
+    // which compares as unsigned char.
+    if (!(prev < k)) ok_ = false;
+  }
+  append_string(out_, k);
+  f.has_key = true;
+  f.last_key_pos = out_.size() - k.size();
+  f.last_key_len = k.size();
+  return *this;
+}
+
+// ---- Item --------------------------------------------------------------------------------
+
+Item Item::from(Value v) {
+  switch (*v.type()) {
+    case Type::Integer:
+      return Item(*v.as_int());
+    case Type::String:
+      return Item(*v.as_string());
+    case Type::List: {
+      List l;
+      for (auto x : v.items()) l.push_back(from(x));
+      return Item(std::move(l));
+    }
+    case Type::Dict: {
+      Dict d;
+      for (auto [k, x] : v.entries()) d.insert_or_assign(std::string(k), from(x));
+      return Item(std::move(d));
+    }
+  }
+  return Item();
+}
+
+Item& Item::operator[](std::string_view key) {
+  if (type() != Type::Dict) v_ = Dict{};
+  auto& d = std::get<Dict>(v_);
+  auto it = d.find(key);
+  if (it == d.end()) it = d.emplace(std::string(key), Item()).first;
+  return it->second;
+}
+
+void Item::encode_to(std::string& out) const {
+  switch (type()) {
+    case Type::Integer:
+      out.push_back('i');
+      append_int(out, as_int());
+      out.push_back('e');
+      break;
+    case Type::String:
+      append_string(out, as_string());
+      break;
+    case Type::List:
+      out.push_back('l');
+      for (const auto& x : as_list()) x.encode_to(out);
+      out.push_back('e');
+      break;
+    case Type::Dict:
+      out.push_back('d');
+      for (const auto& [k, x] : as_dict()) {
+        append_string(out, k);
+        x.encode_to(out);
+      }
+      out.push_back('e');
+      break;
+  }
+}
+
+}  // namespace bitscrape::bencode
