@@ -59,7 +59,7 @@ void register_decode(CLI::App& app) {
       data.assign(std::istreambuf_iterator<char>(std::cin), {});
     } else {
       std::ifstream in(opts->path, std::ios::binary);
-      if (!in) throw CLI::Error("decode", "cannot open " + opts->path, 2);
+      if (!in) throw CommandFailed("cannot open " + opts->path, 2);
       data.assign(std::istreambuf_iterator<char>(in), {});
     }
     bencode::Document doc;
@@ -67,8 +67,9 @@ void register_decode(CLI::App& app) {
     limits.strict = opts->strict;
     const auto r = bencode::decode(data, doc, limits);
     if (!r) {
-      throw CLI::Error("decode", fmt::format("{}: not valid bencode at byte {}: {}", opts->path,
-                                             r.error().offset, r.error().reason()), 1);
+      throw CommandFailed(fmt::format("{}: not valid bencode at byte {}: {}", opts->path,
+                                             r.error().offset, r.error().reason()),
+                          1);
     }
     std::cout << to_json(doc.root()).dump(2) << '\n';
   });

@@ -5,7 +5,17 @@
 
 #include <CLI/CLI.hpp>
 
+#include <stdexcept>
+#include <string>
+
 namespace bitscrape::cli {
+
+// Thrown by a subcommand callback to end the program with `exit_code` after printing `what()`
+// (a message that says what failed and, where possible, how to fix it).
+struct CommandFailed : std::runtime_error {
+  CommandFailed(const std::string& message, int code) : std::runtime_error(message), exit_code(code) {}
+  int exit_code;
+};
 
 void register_decode(CLI::App& app);
 

@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+  } catch (const bitscrape::cli::CommandFailed& e) {
+    std::fprintf(stderr, "bitscrape: %s\n", e.what());
+    return e.exit_code;
   } catch (const CLI::Error& e) {
     // Parse errors and failures raised by subcommand callbacks (with their exit code).
     return app.exit(e);
