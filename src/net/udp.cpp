@@ -1,0 +1,276 @@
+#include "net/udp.hpp"
+
+#include <asio/ip/v6_only.hpp>
+#include <asio/socket_base.hpp>
+
+#include <cstring>
+
+#ifdef __linux__
+#include <netinet/in.h>
+#include <sys/socket.h>
+#define BITSCRAPE_HAVE_MMSG 1
+#endif
+
+namespace bitscrape::net {
+
+asio::ip::udp::endpoint to_asio(const Endpoint& e) {
+  if (e.ip.is_v4()) {
+    asio::ip::address_v4::bytes_type b;
+    std::memcpy(b.data(), e.ip.raw().data(), 4);
+    return {asio::ip::address_v4(b), e.port};
+  }
+  asio::ip::address_v6::bytes_type b;
+  std::memcpy(b.data(), e.ip.raw().data(), 16);
+  return {asio::ip::address_v6(b), e.port};
+}
+
+Endpoint from_asio(const asio::ip::udp::endpoint& e) {
+  const auto a = e.address();
+  if (a.is_v4()) {
+    const auto b = a.to_v4().to_bytes();
+    return {IpAddress::v4({b[0], b[1], b[2], b[3]}), e.port()};
+  }
+  const auto v6 = a.to_v6();
+  if (v6.is_v4_mapped()) {
+    const auto b = asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_bytes();
+    return {IpAddress::v4({b[0], b[1], b[2], b[3]}), e.port()};
+  }
+  std::array<std::uint8_t, 16> b{};
+  const auto raw = v6.to_bytes();
+  std::memcpy(b.data(), raw.data(), 16);
+  return {IpAddress::v6(b), e.port()};
+}
+
+namespace {
+#ifdef BITSCRAPE_HAVE_MMSG
+Endpoint from_sockaddr(const sockaddr_storage& ss) {
+  if (ss.ss_family == AF_INET) {
+    const auto& sin = reinterpret_cast<const sockaddr_in&>(ss);
+    std::array<std::uint8_t, 4> b{};
+    std::memcpy(b.data(), &sin.sin_addr, 4);
+    return {IpAddress::v4(b), ntohs(sin.sin_port)};
+  }
+  const auto& sin6 = reinterpret_cast<const sockaddr_in6&>(ss);
+  std::array<std::uint8_t, 16> b{};
+  std::memcpy(b.data(), &sin6.sin6_addr, 16);
+  static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+  if (std::memcmp(b.data(), kMapped, 12) == 0) {
+    return {IpAddress::v4({b[12], b[13], b[14], b[15]}), ntohs(sin6.sin6_port)};
+  }
+  return {IpAddress::v6(b), ntohs(sin6.sin6_port)};
+}
+
+socklen_t to_sockaddr(const Endpoint& e, bool socket_is_v6, sockaddr_storage& ss) {
+  std::memset(&ss, 0, sizeof ss);
+  if (e.ip.is_v4() && !socket_is_v6) {
+    auto& sin = reinterpret_cast<sockaddr_in&>(ss);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(e.port);
+    std::memcpy(&sin.sin_addr, e.ip.raw().data(), 4);
+    return sizeof(sockaddr_in);
+  }
+  auto& sin6 = reinterpret_cast<sockaddr_in6&>(ss);
+  sin6.sin6_family = AF_INET6;
+  sin6.sin6_port = htons(e.port);
+  if (e.ip.is_v4()) {  // v4 destination on a dual-stack v6 socket: v4-mapped
+    auto* b = reinterpret_cast<std::uint8_t*>(&sin6.sin6_addr);
+    b[10] = b[11] = 0xFF;
+    std::memcpy(b + 12, e.ip.raw().data(), 4);
+  } else {
+    std::memcpy(&sin6.sin6_addr, e.ip.raw().data(), 16);
+  }
+  return sizeof(sockaddr_in6);
+}
+#endif
+}  // namespace
+
+UdpSocket::UdpSocket(asio::io_context& io, std::size_t max_queued)
+    : socket_(io), max_queued_(max_queued), rx_(kBatch * kMaxDatagram) {
+  batch_.reserve(kBatch);
+}
+
+UdpSocket::~UdpSocket() { close(); }
+
+std::error_code UdpSocket::open(const Endpoint& local) {
+  std::error_code ec;
+  const auto ep = to_asio(local);
+  socket_.open(ep.protocol(), ec);
+  if (ec) return ec;
+  is_v6_ = local.ip.is_v6();
+  if (is_v6_) socket_.set_option(asio::ip::v6_only(true), ec);
+  socket_.bind(ep, ec);
+  if (ec) {
+    socket_.close();
+    return ec;
+  }
+  socket_.non_blocking(true, ec);
+  // Large kernel buffers absorb bursts between event-loop turns.
+  socket_.set_option(asio::socket_base::receive_buffer_size(8 << 20), ec);
+  socket_.set_option(asio::socket_base::send_buffer_size(8 << 20), ec);
+  return {};
+}
+
+Endpoint UdpSocket::local_endpoint() const {
+  std::error_code ec;
+  return from_asio(socket_.local_endpoint(ec));
+}
+
+void UdpSocket::start(Handler handler) {
+  handler_ = std::move(handler);
+  arm_read();
+}
+
+void UdpSocket::close() {
+  std::error_code ec;
+  socket_.close(ec);
+}
+
+void UdpSocket::arm_read() {
+  socket_.async_wait(asio::socket_base::wait_read, [this](std::error_code ec) {
+    if (ec) return;  // closed
+    // Drain what is there, a bounded number of batches per turn so timers and writes still run.
+    for (int round = 0; round < 16; ++round) {
+      batch_.clear();
+      if (receive_batch(batch_) == 0) break;
+      handler_(batch_);
+      if (batch_.size() < kBatch) break;
+    }
+    flush();
+    arm_read();
+  });
+}
+
+std::size_t UdpSocket::receive_batch(std::vector<Datagram>& out) {
+#ifdef BITSCRAPE_HAVE_MMSG
+  mmsghdr msgs[kBatch];
+  iovec iov[kBatch];
+  sockaddr_storage addrs[kBatch];
+  for (std::size_t i = 0; i < kBatch; ++i) {
+    iov[i] = {rx_.data() + i * kMaxDatagram, kMaxDatagram};
+    std::memset(&msgs[i], 0, sizeof msgs[i]);
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_name = &addrs[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
+  }
+  const int n = ::recvmmsg(socket_.native_handle(), msgs, kBatch, MSG_DONTWAIT, nullptr);
+  if (n <= 0) return 0;
+  ++counters_.receive_batches;
+  for (int i = 0; i < n; ++i) {
+    if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
+      ++counters_.truncated_in;
+      continue;
+    }
+    const auto len = msgs[i].msg_len;
+    counters_.bytes_in += len;
+    out.push_back({std::string_view(rx_.data() + static_cast<std::size_t>(i) * kMaxDatagram, len),
+                   from_sockaddr(addrs[i])});
+  }
+  counters_.datagrams_in += static_cast<std::uint64_t>(n);
+  return static_cast<std::size_t>(n);
+#else
+  std::size_t n = 0;
+  asio::ip::udp::endpoint from;
+  for (; n < kBatch; ++n) {
+    std::error_code ec;
+    const auto len = socket_.receive_from(asio::buffer(rx_.data() + n * kMaxDatagram, kMaxDatagram), from, 0, ec);
+    if (ec) break;
+    counters_.bytes_in += len;
+    out.push_back({std::string_view(rx_.data() + n * kMaxDatagram, len), from_asio(from)});
+  }
+  if (n > 0) ++counters_.receive_batches;
+  counters_.datagrams_in += n;
+  return n;
+#endif
+}
+
+bool UdpSocket::send(const Endpoint& to, std::string_view bytes) {
+  if (tail_ - head_ >= max_queued_) {
+    ++counters_.send_queue_drops;
+    return false;
+  }
+  if (head_ == tail_) head_ = tail_ = 0;
+  if (tail_ == queue_.size()) {
+    // Compact before growing when the front has been consumed.
+    if (head_ > 0) {
+      for (std::size_t i = head_; i < tail_; ++i) std::swap(queue_[i - head_], queue_[i]);
+      tail_ -= head_;
+      head_ = 0;
+    }
+    if (tail_ == queue_.size()) queue_.emplace_back();
+  }
+  auto& slot = queue_[tail_++];
+  slot.to = to;
+  slot.bytes.assign(bytes);
+  return true;
+}
+
+void UdpSocket::flush() {
+  while (head_ < tail_) {
+    const std::size_t n = std::min(kBatch, tail_ - head_);
+    std::size_t sent = 0;
+    bool would_block = false;
+#ifdef BITSCRAPE_HAVE_MMSG
+    mmsghdr msgs[kBatch];
+    iovec iov[kBatch];
+    sockaddr_storage addrs[kBatch];
+    for (std::size_t i = 0; i < n; ++i) {
+      auto& o = queue_[head_ + i];
+      iov[i] = {o.bytes.data(), o.bytes.size()};
+      std::memset(&msgs[i], 0, sizeof msgs[i]);
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_name = &addrs[i];
+      msgs[i].msg_hdr.msg_namelen = to_sockaddr(o.to, is_v6_, addrs[i]);
+    }
+    const int r = ::sendmmsg(socket_.native_handle(), msgs, static_cast<unsigned>(n), MSG_DONTWAIT);
+    if (r < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+        would_block = true;
+      } else {
+        // The first datagram was refused (e.g. unreachable, wrong family): drop it, go on.
+        ++counters_.send_errors;
+        ++head_;
+        continue;
+      }
+    } else {
+      sent = static_cast<std::size_t>(r);
+      ++counters_.send_batches;
+      for (std::size_t i = 0; i < sent; ++i) counters_.bytes_out += queue_[head_ + i].bytes.size();
+    }
+#else
+    for (; sent < n; ++sent) {
+      auto& o = queue_[head_ + sent];
+      std::error_code ec;
+      socket_.send_to(asio::buffer(o.bytes), to_asio(o.to), 0, ec);
+      if (ec == asio::error::would_block) {
+        would_block = true;
+        break;
+      }
+      if (ec) {
+        ++counters_.send_errors;
+      } else {
+        counters_.bytes_out += o.bytes.size();
+      }
+    }
+    if (sent > 0) ++counters_.send_batches;
+#endif
+    counters_.datagrams_out += sent;
+    head_ += sent;
+    if (would_block) {
+      arm_write();
+      return;
+    }
+  }
+}
+
+void UdpSocket::arm_write() {
+  if (write_armed_) return;
+  write_armed_ = true;
+  socket_.async_wait(asio::socket_base::wait_write, [this](std::error_code ec) {
+    write_armed_ = false;
+    if (!ec) flush();
+  });
+}
+
+}  // namespace bitscrape::net
