@@ -12,6 +12,7 @@
 #pragma once
 
 #include "common/endpoint.hpp"
+#include "net/address.hpp"
 
 #include <asio/io_context.hpp>
 #include <asio/ip/udp.hpp>
@@ -25,9 +26,6 @@
 #include <vector>
 
 namespace bitscrape::net {
-
-asio::ip::udp::endpoint to_asio(const Endpoint& e);
-Endpoint from_asio(const asio::ip::udp::endpoint& e);
 
 struct Datagram {
   std::string_view bytes;
