@@ -107,3 +107,36 @@ TEST(Utf8, ValidateAndRepair) {
 
 }  // namespace
 }  // namespace bitscrape
+
+#include "common/csv.hpp"
+
+namespace bitscrape {
+namespace {
+
+TEST(Csv, QuotesOnlyWhenNeeded) {
+  EXPECT_EQ(csv_field("plain"), "plain");
+  EXPECT_EQ(csv_field("a,b"), "\"a,b\"");
+  EXPECT_EQ(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(csv_field("two\nlines"), "\"two\nlines\"");
+  std::string row;
+  append_csv_row(row, {"x", "y,z", ""});
+  EXPECT_EQ(row, "x,\"y,z\",\n");
+}
+
+TEST(Csv, SplitsAndRoundTrips) {
+  EXPECT_EQ(split_csv_line("a,b,c"), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(split_csv_line("a,,\r"), (std::vector<std::string>{"a", "", ""}));
+  EXPECT_EQ(split_csv_line("\"a,b\",\"q\"\"x\""), (std::vector<std::string>{"a,b", "q\"x"}));
+  EXPECT_EQ(split_csv_line(""), (std::vector<std::string>{""}));
+  EXPECT_EQ(split_csv_line("\"open"), std::nullopt);
+  EXPECT_EQ(split_csv_line("a\"b"), std::nullopt);
+  EXPECT_EQ(split_csv_line("\"a\"b"), std::nullopt);
+  const std::vector<std::string> fields{"日本", "with,comma", "with \"quotes\"", ""};
+  std::string row;
+  append_csv_row(row, fields);
+  row.pop_back();
+  EXPECT_EQ(split_csv_line(row), fields);
+}
+
+}  // namespace
+}  // namespace bitscrape
