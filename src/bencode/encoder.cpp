@@ -39,34 +39,43 @@ Writer& Writer::raw(std::string_view encoded) {
   return *this;
 }
 
+void Writer::push(bool dict) {
+  if (depth_ < kMaxDepth) {
+    stack_[depth_] = Frame{dict, 0, 0, false};
+  } else {
+    ok_ = false;  // too deep to check key order: refuse to vouch for the output
+  }
+  ++depth_;
+}
+
 Writer& Writer::begin_list() {
   out_.push_back('l');
-  stack_.push_back(Frame{false, 0, 0, false});
+  push(false);
   return *this;
 }
 
 Writer& Writer::begin_dict() {
   out_.push_back('d');
-  stack_.push_back(Frame{true, 0, 0, false});
+  push(true);
   return *this;
 }
 
 Writer& Writer::end() {
-  if (stack_.empty()) {
+  if (depth_ == 0) {
     ok_ = false;
     return *this;
   }
-  stack_.pop_back();
+  --depth_;
   out_.push_back('e');
   return *this;
 }
 
 Writer& Writer::key(std::string_view k) {
-  if (stack_.empty() || !stack_.back().dict) {
+  if (depth_ == 0 || depth_ > kMaxDepth || !stack_[depth_ - 1].dict) {
     ok_ = false;
     return string(k);
   }
-  Frame& f = stack_.back();
+  Frame& f = stack_[depth_ - 1];
   if (f.has_key) {
     const std::string_view prev(out_.data() + f.last_key_pos, f.last_key_len);
     // Canonical order is raw-byte order; string_view compares through char_traits<char>,

@@ -12,6 +12,7 @@
 
 #include "bencode/decoder.hpp"
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -41,9 +42,14 @@ class Writer {
   Writer& entry(std::string_view k, std::string_view v) { return key(k).string(v); }
   Writer& entry(std::string_view k, const char* v) { return key(k).string(v); }
 
-  // False once a key was written out of order or a container was closed that was not open.
+  // Containers open at once; deeper nesting is written but makes ok() false. Fixed so that
+  // encoding never allocates beyond the output string (KRPC replies nest 3 deep).
+  static constexpr std::size_t kMaxDepth = 32;
+
+  // False once a key was written out of order, a container was closed that was not open, or
+  // nesting went past kMaxDepth.
   bool ok() const noexcept { return ok_; }
-  std::size_t depth() const noexcept { return stack_.size(); }
+  std::size_t depth() const noexcept { return depth_; }
 
  private:
   struct Frame {
@@ -52,8 +58,11 @@ class Writer {
     std::size_t last_key_len;
     bool has_key;
   };
+  void push(bool dict);
+
   std::string& out_;
-  std::vector<Frame> stack_;
+  std::array<Frame, kMaxDepth> stack_{};
+  std::size_t depth_ = 0;     // open containers (may exceed kMaxDepth; then ok_ is false)
   bool ok_ = true;
 };
 

@@ -129,3 +129,21 @@ TEST(Item, RandomRoundTrip) {
 
 }  // namespace
 }  // namespace bitscrape::bencode
+
+namespace bitscrape::bencode {
+namespace {
+
+TEST(Writer, DepthBeyondTheFixedStackIsFlagged) {
+  std::string out;
+  Writer w(out);
+  for (std::size_t i = 0; i < Writer::kMaxDepth; ++i) w.begin_list();
+  EXPECT_TRUE(w.ok());
+  w.begin_list();
+  EXPECT_FALSE(w.ok());
+  for (std::size_t i = 0; i <= Writer::kMaxDepth; ++i) w.end();
+  EXPECT_EQ(w.depth(), 0u);
+  EXPECT_EQ(out, std::string(Writer::kMaxDepth + 1, 'l') + std::string(Writer::kMaxDepth + 1, 'e'));
+}
+
+}  // namespace
+}  // namespace bitscrape::bencode
