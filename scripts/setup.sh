@@ -11,7 +11,7 @@ build_pkgs=(
   libcpp-httplib-dev
 )
 test_pkgs=(
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev transmission-daemon transmission-cli
   libgtest-dev libgmock-dev libbenchmark-dev
   libtorrent-rasterbar-dev python3-libtorrent
 )

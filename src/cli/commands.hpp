@@ -18,5 +18,8 @@ struct CommandFailed : std::runtime_error {
 };
 
 void register_decode(CLI::App& app);
+void register_fetch(CLI::App& app);  // fetch, fetch-batch
+void register_serve(CLI::App& app);
+void register_export(CLI::App& app);
 
 }  // namespace bitscrape::cli

@@ -12,7 +12,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough(false);
 
+  bitscrape::cli::register_fetch(app);
   bitscrape::cli::register_decode(app);
+  bitscrape::cli::register_serve(app);
+  bitscrape::cli::register_export(app);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,121 @@
+// FetchScheduler: decides which (infohash, peer) metadata fetch to start next. Sans-I/O.
+//
+// Holds a bounded priority queue of infohashes with their candidate peers. For each infohash it
+// tries up to max_attempts peers (at most parallel_per_infohash at once), never the same peer
+// twice, never a peer remembered as a liar, and stops at the first verified result. The caller
+// (an adapter owning a net::MetadataPool) asks next() for work while its pool has room and
+// reports every connection's result to on_result(), which returns the infohash's final outcome
+// once it is decided: success, or failure with the reason from every peer tried.
+//
+// Priority: higher first; ties go to the infohash queued first. Adding candidates to a queued
+// infohash merges them (up to max_candidates) and raises its priority if the new one is higher.
+//
+// Threading: single-threaded (the event loop).
+#pragma once
+
+#include "common/endpoint.hpp"
+#include "common/id160.hpp"
+#include "peerwire/fetcher.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace bitscrape::crawler {
+
+struct FetchSchedulerConfig {
+  std::size_t max_attempts = 5;             // peers tried per infohash before giving up
+  std::size_t parallel_per_infohash = 2;    // connections for one infohash at once
+  std::size_t max_candidates = 20;          // peers remembered per infohash
+  std::size_t max_queued = 100000;          // infohashes waiting or in flight
+  std::size_t max_bad_peers = 65536;        // liars remembered (oldest forgotten first)
+  std::size_t scan_limit = 256;             // queue entries next() inspects per call
+};
+
+struct FetchAttempt {
+  Endpoint peer;
+  bool ok = false;
+  peerwire::FailReason reason = peerwire::FailReason::ConnectFailed;  // when !ok
+  std::string detail;
+  bool liar = false;
+};
+
+struct FetchOutcome {
+  InfoHash infohash;
+  std::optional<peerwire::FetchSuccess> success;  // set when a peer delivered verified metadata
+  std::vector<FetchAttempt> attempts;             // every peer tried, in order of completion
+};
+
+struct FetchSchedulerCounters {
+  std::uint64_t queued = 0;
+  std::uint64_t dropped_queue_full = 0;
+  std::uint64_t skipped_bad_peer = 0;
+  std::uint64_t succeeded = 0;
+  std::uint64_t exhausted = 0;  // every candidate tried (or max_attempts reached) without success
+  std::uint64_t liars = 0;
+};
+
+class FetchScheduler {
+ public:
+  struct Job {
+    InfoHash infohash;
+    Endpoint peer;
+  };
+
+  explicit FetchScheduler(FetchSchedulerConfig config = {}) : config_(config) {}
+
+  // Queues `ih` (or merges into its entry) with candidate `peers`. False when the queue is full.
+  bool add(const InfoHash& ih, std::span<const Endpoint> peers, int priority = 0);
+  // The next fetch to start: the best-priority infohash with an untried, non-liar candidate for
+  // which can_start(peer) holds (the pool's caps). nullopt when nothing can start now.
+  std::optional<Job> next(const std::function<bool(const Endpoint&)>& can_start);
+  // A fetch started by next() ended. Returns the outcome when `ih` is decided.
+  std::optional<FetchOutcome> on_result(const InfoHash& ih, const Endpoint& peer, peerwire::FetchResult result);
+
+  bool contains(const InfoHash& ih) const { return entries_.count(ih) != 0; }
+  bool is_bad_peer(const Endpoint& peer) const { return bad_.count(peer) != 0; }
+  std::size_t size() const noexcept { return entries_.size(); }
+  std::size_t in_flight() const noexcept { return in_flight_; }
+  const FetchSchedulerCounters& counters() const noexcept { return counters_; }
+
+ private:
+  struct Entry {
+    int priority = 0;
+    std::uint64_t seq = 0;
+    std::vector<Endpoint> candidates;  // untried
+    std::vector<Endpoint> tried;       // started (in flight or done)
+    std::size_t in_flight = 0;
+    std::vector<FetchAttempt> attempts;
+  };
+  using Key = std::pair<int, std::uint64_t>;  // (-priority, seq): ordered best first
+  struct KeyLess {
+    bool operator()(const std::pair<Key, InfoHash>& a, const std::pair<Key, InfoHash>& b) const {
+      return a.first < b.first;
+    }
+  };
+
+  bool runnable(const Entry& e) const {
+    return !e.candidates.empty() && e.in_flight < config_.parallel_per_infohash &&
+           e.tried.size() < config_.max_attempts;
+  }
+  void update_ready(const InfoHash& ih, Entry& e);
+  void remember_liar(const Endpoint& peer);
+
+  FetchSchedulerConfig config_;
+  std::unordered_map<InfoHash, Entry, Id160Hash> entries_;
+  std::set<std::pair<Key, InfoHash>, KeyLess> ready_;  // entries that can start another fetch
+  std::unordered_set<Endpoint, EndpointHash> bad_;
+  std::vector<Endpoint> bad_order_;  // ring of liars, oldest overwritten first
+  std::size_t bad_next_ = 0;
+  std::uint64_t seq_ = 0;
+  std::size_t in_flight_ = 0;
+  FetchSchedulerCounters counters_;
+};
+
+}  // namespace bitscrape::crawler

@@ -1,0 +1,54 @@
+// FetchService: the metadata fetch engine — a FetchScheduler (what to fetch from whom) driving a
+// net::MetadataPool (TCP connections) on one io_context.
+//
+// add() queues an infohash with candidate peers; the service starts connections while the pool
+// has room, feeds every connection's result back to the scheduler, and reports each infohash's
+// outcome once decided (first verified metadata, or every candidate failed). The metadata in a
+// successful outcome has been checked against the infohash (v1 SHA-1 or v2 truncated SHA-256);
+// parsing it is the caller's business (metainfo::parse_verified).
+//
+// Threading: all methods and callbacks on the io_context's thread.
+#pragma once
+
+#include "crawler/fetch_scheduler.hpp"
+#include "net/metadata_pool.hpp"
+
+#include <functional>
+
+namespace bitscrape::crawler {
+
+struct FetchServiceConfig {
+  FetchSchedulerConfig scheduler;
+  net::MetadataPoolConfig pool;
+};
+
+class FetchService {
+ public:
+  using OnOutcome = std::function<void(FetchOutcome)>;
+
+  FetchService(asio::io_context& io, FetchServiceConfig config, OnOutcome on_outcome, std::uint64_t seed);
+
+  // Queues `ih` with candidate `peers` (merging into a queued entry); false when the queue is full.
+  bool add(const InfoHash& ih, std::span<const Endpoint> peers, int priority = 0);
+  // Infohashes queued or in flight.
+  std::size_t pending() const noexcept { return scheduler_.size(); }
+  bool contains(const InfoHash& ih) const { return scheduler_.contains(ih); }
+  // Closes every connection (their outcomes are still reported) and starts no more.
+  void stop() {
+    stopped_ = true;
+    pool_.stop();
+  }
+
+  const FetchScheduler& scheduler() const noexcept { return scheduler_; }
+  const net::MetadataPool& pool() const noexcept { return pool_; }
+
+ private:
+  void pump();
+
+  FetchScheduler scheduler_;
+  OnOutcome on_outcome_;
+  bool stopped_ = false;
+  net::MetadataPool pool_;
+};
+
+}  // namespace bitscrape::crawler
