@@ -8,7 +8,9 @@ namespace bitscrape {
 namespace {
 struct EvpCtx {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  explicit EvpCtx(const EVP_MD* md) {
+  const EVP_MD* md;
+  explicit EvpCtx(const EVP_MD* m) : md(m) { reset(); }
+  void reset() {
     if (ctx == nullptr || EVP_DigestInit_ex(ctx, md, nullptr) != 1) std::abort();
   }
   ~EvpCtx() { EVP_MD_CTX_free(ctx); }
@@ -20,6 +22,7 @@ struct EvpCtx {
     std::array<std::uint8_t, N> out{};
     unsigned int len = 0;
     EVP_DigestFinal_ex(ctx, out.data(), &len);
+    reset();  // ready for the next message
     return out;
   }
 };
@@ -44,6 +47,11 @@ Sha1::Sha1() : ctx_(std::make_unique<Ctx>()) {}
 Sha1::~Sha1() = default;
 void Sha1::update(std::string_view data) { ctx_->update(data); }
 Sha1Digest Sha1::finish() { return ctx_->finish<20>(); }
+Sha1Digest Sha1::digest(std::initializer_list<std::string_view> parts) {
+  ctx_->reset();
+  for (const auto p : parts) ctx_->update(p);
+  return ctx_->finish<20>();
+}
 
 struct Sha256::Ctx : EvpCtx {
   Ctx() : EvpCtx(EVP_sha256()) {}

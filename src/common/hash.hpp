@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string_view>
 
@@ -16,7 +17,8 @@ using Sha256Digest = std::array<std::uint8_t, 32>;
 Sha1Digest sha1(std::string_view data);
 Sha256Digest sha256(std::string_view data);
 
-// Incremental hashing, for data that arrives in pieces.
+// Incremental hashing, for data that arrives in pieces. finish() leaves the object ready for
+// the next message, so a hot path keeps one object and never allocates a context per hash.
 class Sha1 {
  public:
   Sha1();
@@ -25,6 +27,8 @@ class Sha1 {
   Sha1& operator=(const Sha1&) = delete;
   void update(std::string_view data);
   Sha1Digest finish();
+  // SHA-1 of the concatenation of `parts` (resets first).
+  Sha1Digest digest(std::initializer_list<std::string_view> parts);
 
  private:
   struct Ctx;

@@ -140,3 +140,23 @@ TEST(Csv, SplitsAndRoundTrips) {
 
 }  // namespace
 }  // namespace bitscrape
+
+namespace bitscrape {
+namespace {
+TEST(Hash, ObjectsAreReusableAfterFinish) {
+  Sha1 s;
+  s.update("abc");
+  EXPECT_EQ(s.finish(), sha1("abc"));
+  s.update("abc");
+  EXPECT_EQ(s.finish(), sha1("abc"));
+  EXPECT_EQ(s.digest({"a", "", "bc"}), sha1("abc"));
+  s.update("zzz");  // digest() starts afresh whatever was pending
+  EXPECT_EQ(s.digest({"abc"}), sha1("abc"));
+  Sha256 t;
+  t.update("x");
+  EXPECT_EQ(t.finish(), sha256("x"));
+  t.update("abc");
+  EXPECT_EQ(t.finish(), sha256("abc"));
+}
+}  // namespace
+}  // namespace bitscrape
