@@ -1,0 +1,138 @@
+// StoreWriter: the thread that owns writing to a Store.
+//
+// Producers (the event loop, fetchers) submit records; the writer groups whatever is queued
+// into one Store::write() transaction per batch — group commit, as leveldb's writers do: when
+// the first record arrives the writer waits at most max_delay for up to max_batch records,
+// then commits them all at once. Commits are in submission order.
+//
+// "Reported stored" means committed: every accepted record gets a sequence number (1, 2, ...)
+// and durable_seq() / the CommitCallback report only sequence numbers whose transaction has
+// committed (durable under the store's durability mode — for SQLite in WAL mode that survives
+// kill -9 of the process).
+//
+// Queue policy when full (bounded in records and in bytes). Two classes of records:
+//   - lossy (nodes, sightings, peers, counters): the DHT shows them again. Refused at once
+//     when the queue is over lossy_fill_limit of either bound, so that a backlog of them can
+//     never crowd out precious records. Counted in WriterStats::dropped_lossy.
+//   - precious (torrents, fetch outcomes): they cost a metadata fetch. The producer blocks for
+//     at most block_timeout waiting for room, then the record is dropped and counted in
+//     dropped_precious. The event loop therefore blocks for at most block_timeout, and only
+//     when the writer has fallen a whole queue behind.
+// submit() returns 0 for a dropped record.
+//
+// Failures: a transient store error (Locked, Io, Full) keeps the batch and retries it with
+// back-off (10 ms doubling to 1 s) until it commits or the writer stops; the queue fills
+// meanwhile and producers drop by the policy above. Any other error (a bug) drops the batch
+// after max_attempts: its records count as failed and are reported by a CommitReport with
+// ok == false — durable_seq() then moves past them, so read it together with stats().failed.
+//
+// Threading: submit/flush/stats/durable_seq from any thread. The callback runs on the writer
+// thread after each commit attempt and before durable_seq() advances or flush() returns for
+// those records; keep it short and never call submit() or flush() from it.
+// Destruction (or stop()) commits everything already queued, then joins the thread.
+#pragma once
+
+#include "storage/store.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <variant>
+
+namespace bitscrape::storage {
+
+struct WriterOptions {
+  std::size_t queue_records = 100'000;  // bound on queued records
+  std::size_t queue_bytes = 256u << 20;  // bound on their approximate size
+  std::size_t max_batch = 4'096;         // records per transaction
+  std::chrono::milliseconds max_delay{50};       // group-commit window after the first record
+  std::chrono::milliseconds block_timeout{20};   // precious records wait this long for room
+  double lossy_fill_limit = 0.9;                 // lossy records refused above this fill
+  int max_attempts = 3;                          // for non-transient errors
+};
+
+struct CommitReport {
+  std::uint64_t first_seq = 0;  // the batch's records: first_seq ..= last_seq
+  std::uint64_t last_seq = 0;
+  std::size_t records = 0;
+  bool ok = true;  // committed; false: failed attempt (retried if transient) or dropped
+  bool dropped = false;  // !ok and given up on: these records will never be stored
+  Error error;     // when !ok
+  WriteReport report;  // when ok
+  std::chrono::microseconds duration{0};
+};
+using CommitCallback = std::function<void(const CommitReport&)>;
+
+struct WriterStats {
+  std::uint64_t submitted = 0;         // accepted into the queue
+  std::uint64_t committed = 0;         // records committed
+  std::uint64_t dropped_lossy = 0;     // refused: queue over lossy_fill_limit
+  std::uint64_t dropped_precious = 0;  // refused after block_timeout
+  std::uint64_t failed = 0;            // records of batches given up on
+  std::uint64_t batches = 0;           // committed transactions
+  std::uint64_t write_errors = 0;      // failed write attempts (retried or not)
+  std::uint64_t queued_records = 0;    // gauge
+  std::uint64_t queued_bytes = 0;      // gauge
+  std::uint64_t largest_batch = 0;
+};
+
+class StoreWriter {
+ public:
+  using Record = std::variant<NodeRecord, InfohashSighting, FetchOutcome, TorrentRecord, PeerRecord, CounterSample>;
+
+  // `store` must outlive the writer. Starts the thread.
+  StoreWriter(Store& store, const WriterOptions& options = {}, CommitCallback on_commit = {});
+  ~StoreWriter();
+  StoreWriter(const StoreWriter&) = delete;
+  StoreWriter& operator=(const StoreWriter&) = delete;
+
+  // Queues one record; its sequence number, or 0 when dropped (see the queue policy).
+  std::uint64_t submit(Record record);
+
+  // Waits until every record accepted before the call has been committed or given up on.
+  // True when it happened within `timeout` and none of them failed.
+  bool flush(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  // Every accepted record with seq ≤ durable_seq() is committed (or counted failed).
+  std::uint64_t durable_seq() const noexcept { return durable_.load(std::memory_order_acquire); }
+  WriterStats stats() const;
+
+  // Commits what is queued and joins the thread; later submits are dropped. Idempotent.
+  void stop();
+
+ private:
+  struct Entry {
+    std::uint64_t seq;
+    std::size_t bytes;
+    Record record;
+  };
+  void run();
+  void commit(std::deque<Entry>& batch);
+  static bool is_precious(const Record& r) noexcept;
+  static std::size_t approx_bytes(const Record& r) noexcept;
+
+  Store& store_;
+  const WriterOptions opt_;
+  CommitCallback on_commit_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_writer_;  // records arrived / stop / flush
+  std::condition_variable room_;         // queue has room
+  std::condition_variable progress_;     // durable_ advanced
+  std::deque<Entry> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::uint64_t next_seq_ = 1;
+  std::uint64_t processed_ = 0;  // highest seq committed or given up on
+  bool stopping_ = false;
+  std::uint64_t flush_upto_ = 0;  // flush() wants everything up to here without the window
+  WriterStats stats_;
+  std::atomic<std::uint64_t> durable_{0};
+  std::thread thread_;
+};
+
+}  // namespace bitscrape::storage
