@@ -8,12 +8,13 @@ build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git
   libasio-dev libssl-dev libsqlite3-dev libpq-dev libzstd-dev
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libcpp-httplib-dev
+  libcpp-httplib-dev libjs-chart.js
 )
 test_pkgs=(
   clang libclang-rt-14-dev transmission-daemon transmission-cli
   libgtest-dev libgmock-dev libbenchmark-dev
   libtorrent-rasterbar-dev python3-libtorrent
+  chromium
 )
 
 want=("${build_pkgs[@]}")
@@ -40,7 +41,7 @@ fi
 # npm packages the tests use, pinned by package-lock.json; installed without running scripts.
 if [[ "${1:-}" == "--test" ]]; then
   root="$(cd "$(dirname "$0")/.." && pwd)"
-  for dir in "$root/tests/interop"; do
+  for dir in "$root/tests/interop" "$root/tests/web"; do
     if [[ ! "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]]; then
       echo "setup: npm ci in ${dir#$root/}" >&2
       (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --silent)

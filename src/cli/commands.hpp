@@ -17,6 +17,7 @@ struct CommandFailed : std::runtime_error {
   int exit_code;
 };
 
+void register_crawl(CLI::App& app);
 void register_decode(CLI::App& app);
 void register_fetch(CLI::App& app);  // fetch, fetch-batch
 void register_serve(CLI::App& app);

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough(false);
 
+  bitscrape::cli::register_crawl(app);
   bitscrape::cli::register_fetch(app);
   bitscrape::cli::register_decode(app);
   bitscrape::cli::register_serve(app);

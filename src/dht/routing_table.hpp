@@ -114,6 +114,7 @@ class RoutingTable {
   std::size_t bucket_count() const noexcept { return buckets_.size(); }
   std::size_t bucket_index(const Id160& id) const noexcept;
   std::size_t bucket_size(std::size_t i) const noexcept { return buckets_[i].nodes.size(); }
+  std::size_t bucket_replacements(std::size_t i) const noexcept { return buckets_[i].replacements.size(); }
   std::size_t splits() const noexcept { return splits_; }
 
   template <class F>

@@ -72,6 +72,23 @@ class Node:
     def endpoint(self):
         return "%s:%d" % (self.ip, self.port)
 
+    def live_nodes(self, timeout=2.0):
+        """Endpoints ("ip:port") in this node's DHT routing table."""
+        state = lt.bdecode(lt.bencode(self.session.save_state()))
+        ids = state[b"dht state"][b"node-id"]  # entries: 20-byte id + the interface address
+        if not ids:
+            return []
+        self.session.dht_live_nodes(lt.sha1_hash(ids[0][:20]))
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for a in self.session.pop_alerts():
+                if banned(a.message()):
+                    self.bans.append(a.message())
+                if isinstance(a, lt.dht_live_nodes_alert):
+                    return ["%s:%d" % n["endpoint"] for n in a.nodes]
+            time.sleep(0.05)
+        return []
+
 
 def make_torrent(root, index, kind, rng):
     """Writes a torrent's files under root and returns (torrent_info, manifest entry)."""

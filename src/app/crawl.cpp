@@ -1,0 +1,698 @@
+#include "app/crawl.hpp"
+
+#include "crawler/fetch_service.hpp"
+#include "crawler/pipeline.hpp"
+#include "dht/node.hpp"
+#include "dht/routing_table.hpp"
+#include "net/address.hpp"
+#include "net/udp.hpp"
+#include "storage/sqlite_store.hpp"
+#include "storage/store_writer.hpp"
+#include "web/live.hpp"
+#include "web/server.hpp"
+
+#include <asio/io_context.hpp>
+#include <asio/ip/udp.hpp>
+#include <asio/post.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <fmt/core.h>
+
+#include <array>
+#include <atomic>
+#include <deque>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+#ifndef _WIN32
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+#endif
+
+namespace bitscrape::app {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::size_t kBootstrapFromDb = 200;       // persisted nodes to bootstrap from
+constexpr std::size_t kRefillBatch = 2000;          // pending keys fetched from the db at once
+constexpr auto kRefillBackoff = std::chrono::minutes(30);  // a failed round waits this long
+constexpr auto kNodePersistEvery = std::chrono::minutes(5);
+constexpr auto kCounterSampleEvery = std::chrono::seconds(10);
+
+storage::UnixTime wall() {
+  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+std::uint64_t os_seed() {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+}
+
+// Parses a hex keyspace prefix ("3", "a0") into a dht::KeyPrefix.
+dht::KeyPrefix parse_prefix(const std::string& hex) {
+  dht::KeyPrefix p;
+  for (std::size_t i = 0; i < hex.size() && i < 40; ++i) {
+    const char c = hex[i];
+    const int v = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+    p.prefix.bytes[i / 2] = static_cast<std::uint8_t>(p.prefix.bytes[i / 2] | (i % 2 == 0 ? v << 4 : v));
+  }
+  p.bits = static_cast<int>(hex.size() * 4);
+  return p;
+}
+
+// An advisory lock next to the database, so a second crawler on the same file fails at once
+// with a clear message instead of fighting over SQLite's write lock.
+class DbLock {
+ public:
+  bool acquire(const std::filesystem::path& db, std::string& error) {
+#ifndef _WIN32
+    const auto path = db.string() + ".lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      error = "cannot create " + path + ": " + std::strerror(errno);
+      return false;
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      char pid[32] = {};
+      (void)!::pread(fd_, pid, sizeof pid - 1, 0);
+      error = fmt::format(
+          "database {} is in use by another bitscrape crawl (pid {}). Stop that process, or choose another "
+          "database with --db.",
+          db.string(), pid[0] != 0 ? pid : "unknown");
+      return false;
+    }
+    const auto me = std::to_string(::getpid());
+    (void)!::ftruncate(fd_, 0);
+    (void)!::pwrite(fd_, me.data(), me.size(), 0);
+#else
+    (void)db;
+    (void)error;
+#endif
+    return true;
+  }
+  ~DbLock() {
+#ifndef _WIN32
+    if (fd_ >= 0) ::close(fd_);
+#endif
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+constexpr std::size_t kRecentMax = 200;
+
+}  // namespace
+
+struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Observer, web::LiveSource {
+  CrawlConfig cfg;
+  CrawlOptions opts;
+  asio::io_context io;
+  asio::steady_timer wake{io};
+  asio::steady_timer second{io};
+  asio::signal_set signals{io, SIGINT, SIGTERM};
+  std::vector<std::unique_ptr<net::UdpSocket>> sockets;
+  std::unique_ptr<storage::Store> write_store;
+  std::unique_ptr<storage::Store> read_store;
+  std::unique_ptr<storage::StoreWriter> writer;
+  std::unique_ptr<crawler::Pipeline> pipeline;
+  std::unique_ptr<crawler::FetchService> fetcher;
+  std::unique_ptr<dht::Node> node;
+  std::ofstream peers_csv;
+  DbLock lock;
+  Clock::time_point started = Clock::now();
+  Clock::time_point armed_for = Clock::time_point::max();
+  Clock::time_point next_persist, next_counter_sample, next_status;
+  std::atomic<bool> stopping{false};
+  int exit_code = 0;
+
+  mutable std::mutex snap_mu;  // guards everything below it (read by web threads)
+  CrawlSnapshot snap;
+  std::vector<web::RoutingTableFill> table_fill;
+  std::array<web::KeyspaceCell, 256> coverage{};  // loop-thread copy is `coverage_live`
+  std::deque<web::Discovery> recent;              // newest first, at most kRecentMax
+  CrawlSnapshot prev;
+  std::array<web::KeyspaceCell, 256> coverage_live{};
+  std::unique_ptr<storage::Store> web_store;
+  std::unique_ptr<web::Server> web_server;
+
+  Impl(CrawlConfig c, CrawlOptions o) : cfg(std::move(c)), opts(std::move(o)) {}
+
+  // ---- PipelineEnv ----
+  dht::LookupId start_get_peers(const InfoHash& ih, dht::TimePoint now) override { return node->get_peers(ih, now); }
+  bool fetch(const InfoHash& ih, std::span<const Endpoint> peers, int priority) override {
+    return fetcher->add(ih, peers, priority);
+  }
+  std::size_t fetch_backlog() const override { return fetcher->pending(); }
+  std::vector<bool> already_fetched(std::span<const InfoHash> keys) override {
+    auto r = read_store->is_fetched(keys);
+    if (!r) return std::vector<bool>(keys.size(), false);  // the store re-checks on write
+    return std::move(r.value());
+  }
+  void record(storage::StoreWriter::Record r) override {
+    if (peers_csv.is_open()) {
+      if (const auto* p = std::get_if<storage::PeerRecord>(&r)) {
+        peers_csv << p->infohash.hex() << ',' << p->endpoint.ip.to_string() << ',' << p->endpoint.port << '\n';
+      }
+    }
+    if (const auto* t = std::get_if<storage::TorrentRecord>(&r)) {
+      web::Discovery d{t->fetched_at, t->key(), web::DiscoveryKind::Metadata, t->name, t->total_size, t->file_count};
+      push_recent(std::move(d));
+    }
+    writer->submit(std::move(r));
+  }
+  storage::UnixTime wall_now() const override { return wall(); }
+  void discovered(const InfoHash& ih) override {
+    push_recent(web::Discovery{wall(), ih, web::DiscoveryKind::Infohash, {}, 0, 0});
+  }
+  void push_recent(web::Discovery d) {
+    std::lock_guard lk(snap_mu);
+    recent.push_front(std::move(d));
+    if (recent.size() > kRecentMax) recent.pop_back();
+  }
+
+  // ---- dht::Observer: the pipeline sees everything; sampling coverage is noted on the way ----
+  void on_node_seen(const NodeId& id, const Endpoint& ep, dht::NodeSource src) override {
+    pipeline->on_node_seen(id, ep, src);
+  }
+  void on_infohash_seen(const InfoHash& ih, dht::InfohashSource src, const Endpoint& from) override {
+    pipeline->on_infohash_seen(ih, src, from);
+  }
+  void on_peers_found(dht::LookupId id, const InfoHash& ih, std::span<const Endpoint> peers) override {
+    pipeline->on_peers_found(id, ih, peers);
+  }
+  void on_sample(const dht::SampleEvent& ev) override {
+    ++coverage_live[ev.id.bytes[0]].nodes_queried;
+    for (const auto ih : ev.samples) ++coverage_live[ih.bytes[0]].samples;
+    pipeline->on_sample(ev);
+  }
+  void on_lookup_done(const dht::LookupResult& r) override { pipeline->on_lookup_done(r); }
+  void on_external_ip(const IpAddress& ip) override {
+    std::fprintf(stderr, "\nbitscrape: our external address is %s (voted by the nodes we talk to)\n",
+                 ip.to_string().c_str());
+  }
+
+  // ---- web::LiveSource (any thread) ----
+  web::LiveSnapshot snapshot() override {
+    const auto s = snapshot_copy();
+    web::LiveSnapshot l;
+    l.at = wall();
+    l.uptime_s = s.uptime_s;
+    l.nodes_in_table = s.nodes_v4 + s.nodes_v6;
+    l.samples_per_s = s.samples_per_s;
+    l.infohashes_total = s.infohashes;
+    l.infohashes_per_s = s.infohashes_per_s;
+    l.metadata_total = s.torrents;
+    l.metadata_per_s = s.torrents_per_s;
+    const double attempts = static_cast<double>(s.torrents + s.fetch_failures);
+    l.metadata_success_rate = attempts > 0 ? static_cast<double>(s.torrents) / attempts : 0;
+    l.packets_in = s.packets_in;
+    l.packets_out = s.packets_out;
+    l.packets_in_per_s = s.packets_in_per_s;
+    l.packets_out_per_s = s.packets_out_per_s;
+    l.queues = {{"lookup", s.lookup_queue, 0}, {"lookups_active", s.lookups_active, cfg.max_lookups},
+                {"fetch", s.fetch_queue, 0}, {"connections", s.connections, cfg.max_connections},
+                {"store_writer", s.counters.count("store_queued") ? s.counters.at("store_queued") : 0, 100'000}};
+    l.sampling_paused = !s.sampling;
+    l.fetching_paused = !s.fetching;
+    l.packet_budget = s.packet_budget;
+    for (const auto& [k, v] : s.counters) {
+      const bool gauge = k.find("gauge") != std::string::npos || k == "store_queued" || k == "fetch_peak_connections";
+      l.counters.push_back({k, static_cast<double>(v), gauge});
+    }
+    return l;
+  }
+  std::vector<web::RoutingTableFill> routing_table() override {
+    std::lock_guard lk(snap_mu);
+    return table_fill;
+  }
+  web::KeyspaceCoverage keyspace_coverage() override {
+    std::lock_guard lk(snap_mu);
+    web::KeyspaceCoverage k;
+    k.prefix_bits = 8;
+    k.cells.assign(coverage.begin(), coverage.end());
+    return k;
+  }
+  std::vector<web::ClientCount> client_versions() override {
+    return {};  // the node does not report client versions (KRPC `v`) to us yet
+  }
+  std::vector<web::Discovery> recent_discoveries(std::size_t max) override {
+    std::lock_guard lk(snap_mu);
+    return {recent.begin(), recent.begin() + static_cast<std::ptrdiff_t>(std::min(max, recent.size()))};
+  }
+  web::ControlResult control(std::function<void()> f) {
+    if (stopping) return Unexpected{std::string("the crawler is shutting down")};
+    asio::post(io, std::move(f));
+    return {};
+  }
+  web::ControlResult set_sampling_paused(bool paused) override {
+    return control([this, paused] {
+      pipeline->set_sampling(!paused);
+      node->set_sampler_enabled(!paused);
+    });
+  }
+  web::ControlResult set_fetching_paused(bool paused) override {
+    return control([this, paused] { pipeline->set_fetching(!paused); });
+  }
+  web::ControlResult set_packet_budget(double pps) override {
+    return control([this, pps] {
+      cfg.packet_budget = pps;
+      node->set_packet_budget(pps);
+    });
+  }
+
+  bool start_web(std::string& error) {
+    if (!cfg.web) return true;
+    storage::SqliteOptions so;
+    so.read_only = true;
+    auto st = storage::open_sqlite_store(cfg.database.string(), so);
+    if (!st) {
+      error = "web: cannot open database " + cfg.database.string() + ": " + st.error().message;
+      return false;
+    }
+    web_store = std::move(st.value());
+    web::ServerOptions wo;
+    wo.bind = *cfg.web;
+    wo.token = cfg.web_token;
+    wo.version = BITSCRAPE_VERSION_STRING;
+    auto srv = web::Server::start(*web_store, this, wo);
+    if (!srv) {
+      error = srv.error();
+      return false;
+    }
+    web_server = std::move(srv.value());
+    std::fprintf(stderr, "bitscrape: web UI at %s\n", web_server->url().c_str());
+    return true;
+  }
+
+  // ---- DatagramSink ----
+  void send(std::string_view datagram, const Endpoint& to) override {
+    for (auto& s : sockets) {
+      if (s->local_endpoint().ip.family() == to.ip.family()) {
+        s->send(to, datagram);
+        return;
+      }
+    }
+  }
+
+  void flush_sockets() {
+    for (auto& s : sockets) s->flush();
+  }
+
+  // Runs everything due and re-arms the one timer at the earliest wake-up.
+  void pump() {
+    const auto now = Clock::now();
+    auto next = node->tick(now);
+    next = std::min(next, pipeline->tick(now));
+    if (pipeline->wants_refill()) refill();
+    flush_sockets();
+    arm(next);
+  }
+
+  void arm(Clock::time_point at) {
+    if (at >= armed_for && armed_for > Clock::now()) return;
+    armed_for = at;
+    wake.expires_at(at);
+    wake.async_wait([this](std::error_code ec) {
+      if (ec) return;
+      armed_for = Clock::time_point::max();
+      pump();
+    });
+  }
+
+  void refill() {
+    storage::PendingQuery q;
+    q.limit = kRefillBatch;
+    q.attempted_before = wall() - std::chrono::duration_cast<std::chrono::seconds>(kRefillBackoff);
+    auto r = read_store->pending_fetch(q);
+    if (r && !r->empty()) pipeline->refill(*r);
+  }
+
+  bool open_store(std::string& error) {
+    std::error_code ec;
+    if (cfg.database.has_parent_path()) std::filesystem::create_directories(cfg.database.parent_path(), ec);
+    if (!lock.acquire(cfg.database, error)) return false;
+    storage::SqliteOptions so;
+    so.store.keep_info_dicts = cfg.store_info_dicts;
+    so.store.max_peers_per_infohash = cfg.peers_per_infohash;
+    auto w = storage::open_sqlite_store(cfg.database.string(), so);
+    if (!w) {
+      error = "cannot open database " + cfg.database.string() + ": " + w.error().message;
+      return false;
+    }
+    write_store = std::move(w.value());
+    so.read_only = true;
+    auto rd = storage::open_sqlite_store(cfg.database.string(), so);
+    if (!rd) {
+      error = "cannot open database " + cfg.database.string() + " for reading: " + rd.error().message;
+      return false;
+    }
+    read_store = std::move(rd.value());
+    writer = std::make_unique<storage::StoreWriter>(*write_store);
+    return true;
+  }
+
+  bool open_sockets(std::string& error) {
+    for (const auto& ep : cfg.listen) {
+      auto s = std::make_unique<net::UdpSocket>(io);
+      if (auto ec = s->open(ep)) {
+        error = fmt::format("cannot listen on UDP {}: {}.", ep.to_string(), ec.message());
+        if (ec == std::errc::address_in_use) {
+          error += " Another program (another bitscrape?) uses that port: stop it or pick another with --listen.";
+        } else if (ec == std::errc::address_not_available) {
+          error += " That address is not on this machine: use 0.0.0.0 or one of its addresses.";
+        }
+        return false;
+      }
+      s->start([this](std::span<const net::Datagram> batch) {
+        const auto now = Clock::now();
+        for (const auto& d : batch) node->on_datagram(d.bytes, d.from, now);
+        auto next = node->next_wake();
+        // New infohashes wait for the pipeline: let it run soon, batching a few datagrams' worth.
+        if (pipeline->unchecked() > 0) next = std::min(next, now + std::chrono::milliseconds(20));
+        arm(next);
+      });
+      sockets.push_back(std::move(s));
+    }
+    return true;
+  }
+
+  dht::NodeConfig node_config() const {
+    dht::NodeConfig n;
+    n.seed = os_seed();
+    n.ipv4 = false;
+    n.ipv6 = false;
+    for (const auto& ep : cfg.listen) (ep.ip.is_v4() ? n.ipv4 : n.ipv6) = true;
+    n.allow_private_addresses = cfg.allow_private_addresses;
+    n.version = std::string("BS\x00\x01", 4);
+    n.rate.out_packets_per_second = cfg.packet_budget;
+    n.rate.out_burst = std::max(20.0, cfg.packet_budget / 5);
+    n.client.max_lookups = cfg.max_lookups + 16;  // room for the sampler and table upkeep
+    n.sampler.enabled = cfg.sample_walks > 0;
+    n.sampler.parallel_walks = cfg.sample_walks;
+    n.sampler.discover_nodes = true;
+    for (const auto& p : cfg.keyspace) n.sampler.keyspace.push_back(parse_prefix(p));
+    n.external_ip.secure_id = true;
+    return n;
+  }
+
+  void bootstrap() {
+    std::vector<krpc::CompactNode> known;
+    if (auto r = read_store->good_nodes(kBootstrapFromDb)) {
+      for (const auto& n : *r) known.push_back(krpc::CompactNode{n.id, n.endpoint});
+    }
+    auto resolver = std::make_shared<asio::ip::udp::resolver>(io);
+    auto routers = std::make_shared<std::vector<Endpoint>>();
+    auto left = std::make_shared<std::size_t>(cfg.bootstrap.size());
+    auto done = [this, routers, known] {
+      if (routers->empty() && known.empty()) {
+        std::fprintf(stderr,
+                     "bitscrape: nothing to bootstrap from: none of the bootstrap hosts resolved and the database "
+                     "has no nodes from an earlier run. Check the network (DNS), or pass --bootstrap IP:PORT of a "
+                     "reachable DHT node.\n");
+      }
+      std::fprintf(stderr, "bitscrape: bootstrapping from %zu routers and %zu known nodes\n", routers->size(),
+                   known.size());
+      node->bootstrap(*routers, known, Clock::now());
+      pump();
+    };
+    if (cfg.bootstrap.empty()) {
+      done();
+      return;
+    }
+    for (const auto& hp : cfg.bootstrap) {
+      resolver->async_resolve(hp.host, std::to_string(hp.port),
+                              [this, resolver, routers, left, done, hp](std::error_code ec, auto results) {
+                                if (ec) {
+                                  std::fprintf(stderr, "bitscrape: cannot resolve bootstrap host %s: %s\n",
+                                               hp.to_string().c_str(), ec.message().c_str());
+                                } else {
+                                  for (const auto& r : results) {
+                                    const auto ep = net::from_asio(r.endpoint());
+                                    const bool usable = std::any_of(sockets.begin(), sockets.end(), [&](auto& s) {
+                                      return s->local_endpoint().ip.family() == ep.ip.family();
+                                    });
+                                    if (usable) routers->push_back(ep);
+                                  }
+                                }
+                                if (--*left == 0) done();
+                              });
+    }
+  }
+
+  void persist_nodes() {
+    const auto now = wall();
+    for (const auto& n : node->export_nodes(Clock::now())) {
+      writer->submit(storage::NodeRecord{n.endpoint, n.id, now, true});
+    }
+  }
+
+  // Refreshes the snapshot, records dashboard counters, prints status. Once a second.
+  void every_second() {
+    const auto now = Clock::now();
+    CrawlSnapshot s;
+    s.uptime_s = std::chrono::duration<double>(now - started).count();
+    const auto nc = node->counters();
+    nc.for_each([&](std::string_view name, std::uint64_t v) { s.counters["dht_" + std::string(name)] = v; });
+    const auto& pc = pipeline->counters();
+    const std::pair<const char*, std::uint64_t> pipeline_counters[] = {
+        {"infohash_events", pc.infohash_events}, {"infohashes_new", pc.infohashes_new},
+        {"known_duplicates", pc.known_duplicates}, {"already_fetched", pc.already_fetched},
+        {"lookup_queue_drops", pc.lookup_queue_drops}, {"lookups_started", pc.lookups_started},
+        {"lookups_refused", pc.lookups_refused}, {"lookups_no_peers", pc.lookups_no_peers},
+        {"peers_found", pc.peers_found}, {"fetches_queued", pc.fetches_queued},
+        {"fetch_queue_drops", pc.fetch_queue_drops}, {"torrents_fetched", pc.torrents_fetched}, {"duplicate_fetches", pc.duplicate_fetches},
+        {"fetch_failures", pc.fetch_failures}, {"invalid_metadata", pc.invalid_metadata},
+        {"refilled", pc.refilled}, {"known_set_full", pc.known_set_full}};
+    for (const auto& [k, v] : pipeline_counters) s.counters[std::string("pipeline_") + k] = v;
+    const auto& fc = fetcher->pool().counters();
+    s.counters["fetch_connections_started"] = fc.started;
+    s.counters["fetch_connected"] = fc.connected;
+    s.counters["fetch_peer_succeeded"] = fc.succeeded;
+    s.counters["fetch_peer_failed"] = fc.failed;
+    s.counters["fetch_bytes_in"] = fc.bytes_in;
+    s.counters["fetch_peak_connections"] = fc.peak_connections;
+    s.counters["fetch_liars"] = fetcher->scheduler().counters().liars;
+    const auto ws = writer->stats();
+    s.counters["store_committed"] = ws.committed;
+    s.counters["store_dropped_lossy"] = ws.dropped_lossy;
+    s.counters["store_dropped_precious"] = ws.dropped_precious;
+    s.counters["store_failed"] = ws.failed;
+    s.counters["store_queued"] = ws.queued_records;
+
+    s.nodes_v4 = nc.gauge_table_v4_nodes;
+    s.nodes_v6 = nc.gauge_table_v6_nodes;
+    s.samples = nc.samples_received;
+    s.infohashes = pc.infohashes_new;
+    s.torrents = pc.torrents_fetched;
+    s.fetch_failures = pc.fetch_failures;
+    s.lookup_queue = pipeline->lookup_queue();
+    s.lookups_active = pipeline->lookups_active();
+    s.fetch_queue = fetcher->pending();
+    s.connections = fetcher->pool().active();
+    s.packets_in = nc.packets_in;
+    s.packets_out = nc.packets_out;
+    s.sampling = pipeline->sampling();
+    s.fetching = pipeline->fetching();
+    s.packet_budget = cfg.packet_budget;
+    const double dt = std::max(1e-3, s.uptime_s - prev.uptime_s);
+    const auto rate = [dt](std::uint64_t a, std::uint64_t b) { return static_cast<double>(a - std::min(a, b)) / dt; };
+    s.samples_per_s = rate(s.samples, prev.samples);
+    s.infohashes_per_s = rate(s.infohashes, prev.infohashes);
+    s.torrents_per_s = rate(s.torrents, prev.torrents);
+    s.packets_in_per_s = rate(s.packets_in, prev.packets_in);
+    s.packets_out_per_s = rate(s.packets_out, prev.packets_out);
+    std::vector<web::RoutingTableFill> fill;
+    for (const auto fam : {IpAddress::Family::V4, IpAddress::Family::V6}) {
+      const auto* t = node->table(fam);
+      if (t == nullptr) continue;
+      web::RoutingTableFill f;
+      f.family = fam == IpAddress::Family::V4 ? "ipv4" : "ipv6";
+      for (std::size_t i = 0; i < t->bucket_count(); ++i) {
+        f.buckets.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(t->bucket_size(i)), 8,
+                             static_cast<std::uint32_t>(t->bucket_replacements(i))});
+      }
+      fill.push_back(std::move(f));
+    }
+    {
+      std::lock_guard lk(snap_mu);
+      snap = s;
+      table_fill = std::move(fill);
+      coverage = coverage_live;
+    }
+    prev = s;
+
+    if (now >= next_counter_sample) {
+      next_counter_sample = now + kCounterSampleEvery;
+      storage::CounterSample cs;
+      cs.at = wall();
+      for (const char* k : {"dht_packets_in", "dht_packets_out", "dht_samples_received", "pipeline_infohashes_new",
+                            "pipeline_torrents_fetched", "pipeline_fetch_failures", "dht_gauge_table_v4_nodes",
+                            "dht_gauge_table_v6_nodes", "pipeline_lookups_started", "fetch_connections_started"}) {
+        cs.values.emplace_back(k, static_cast<std::int64_t>(s.counters[k]));
+      }
+      // The names the dashboard's history chart looks for first.
+      cs.values.emplace_back("infohashes_total", static_cast<std::int64_t>(s.infohashes));
+      cs.values.emplace_back("metadata_total", static_cast<std::int64_t>(s.torrents));
+      cs.values.emplace_back("nodes_in_table", static_cast<std::int64_t>(s.nodes_v4 + s.nodes_v6));
+      cs.values.emplace_back("lookup_queue", static_cast<std::int64_t>(s.lookup_queue));
+      cs.values.emplace_back("fetch_queue", static_cast<std::int64_t>(s.fetch_queue));
+      writer->submit(std::move(cs));
+    }
+    if (now >= next_persist) {
+      next_persist = now + kNodePersistEvery;
+      persist_nodes();
+    }
+    if (opts.status_line || now >= next_status) {
+      next_status = now + cfg.status_interval;
+      print_status(s);
+    }
+    if (cfg.duration.count() > 0 && now - started >= cfg.duration) shutdown();
+  }
+
+  void print_status(const CrawlSnapshot& s) {
+    const double attempts = static_cast<double>(s.torrents + s.fetch_failures);
+    const std::string line = fmt::format(
+        "nodes {} | samples {:.0f}/s | infohashes {} ({:.1f}/s) | metadata {} ({:.2f}/s, {:.0f}% ok) | "
+        "queues: lookup {} (+{} active) fetch {} ({} conns) | pkts in {:.0f}/s out {:.0f}/s",
+        s.nodes_v4 + s.nodes_v6, s.samples_per_s, s.infohashes, s.infohashes_per_s, s.torrents, s.torrents_per_s,
+        attempts > 0 ? 100.0 * static_cast<double>(s.torrents) / attempts : 0.0, s.lookup_queue, s.lookups_active,
+        s.fetch_queue, s.connections, s.packets_in_per_s, s.packets_out_per_s);
+    if (opts.status_line) {
+      std::fprintf(stderr, "\r\033[K%s", line.c_str());
+    } else {
+      std::fprintf(stderr, "bitscrape: %s\n", line.c_str());
+    }
+    std::fflush(stderr);
+  }
+
+  void tick_second() {
+    second.expires_after(std::chrono::seconds(1));
+    second.async_wait([this](std::error_code ec) {
+      if (ec) return;
+      every_second();
+      if (!stopping) tick_second();
+    });
+  }
+
+  void shutdown() {
+    if (stopping.exchange(true)) return;
+    signals.cancel();
+    wake.cancel();
+    second.cancel();
+    fetcher->stop();
+    for (auto& s : sockets) s->close();
+    io.stop();
+  }
+
+  int run() {
+    std::string error;
+    if (!open_store(error) || !open_sockets(error) || !start_web(error)) {
+      std::fprintf(stderr, "bitscrape: %s\n", error.c_str());
+      return 1;
+    }
+    if (!opts.peers_csv.empty()) {
+      peers_csv.open(opts.peers_csv, std::ios::trunc);
+      if (!peers_csv) {
+        std::fprintf(stderr, "bitscrape: cannot write %s\n", opts.peers_csv.c_str());
+        return 1;
+      }
+      peers_csv << "infohash,peer_ip,peer_port\n";
+    }
+    crawler::PipelineConfig pc;
+    pc.max_lookups = cfg.max_lookups;
+    pc.peers_per_infohash = cfg.peers_per_infohash;
+    pc.allow_private_addresses = cfg.allow_private_addresses;
+    pc.known_capacity = crawler::KnownSet::capacity_for_bytes(cfg.memory_budget_mb * (1u << 20) / 2);
+    pc.max_lookup_queue = std::max<std::size_t>(1000, cfg.memory_budget_mb * (1u << 20) / 4 / 256);
+    pipeline = std::make_unique<crawler::Pipeline>(*this, pc);
+
+    crawler::FetchServiceConfig fc;
+    fc.scheduler.max_attempts = cfg.attempts_per_infohash;
+    fc.scheduler.max_candidates = cfg.peers_per_infohash;
+    fc.pool.max_connections = cfg.max_connections;
+    fc.pool.max_per_ip = cfg.max_connections_per_ip;
+    fc.pool.fetcher.max_metadata_size = cfg.max_metadata_size;
+    fc.pool.fetcher.total_timeout = cfg.fetch_timeout;
+    fetcher = std::make_unique<crawler::FetchService>(
+        io, fc, [this](crawler::FetchOutcome o) { pipeline->on_fetch_outcome(std::move(o)); }, os_seed());
+
+    node = std::make_unique<dht::Node>(node_config(), *this, static_cast<dht::Observer*>(this), Clock::now());
+    std::string addrs;
+    for (const auto& s : sockets) addrs += (addrs.empty() ? "" : ", ") + s->local_endpoint().to_string();
+    std::fprintf(stderr, "bitscrape: DHT node %s listening on %s; database %s\n", node->id().hex().c_str(),
+                 addrs.c_str(), cfg.database.string().c_str());
+
+    signals.async_wait([this](std::error_code ec, int) {
+      if (!ec) shutdown();
+    });
+    refill();
+    bootstrap();
+    tick_second();
+    io.run();
+
+    // Clean stop: remember good nodes for the next start, commit everything.
+    if (web_server) web_server->stop();
+    persist_nodes();
+    if (opts.status_line) std::fprintf(stderr, "\n");
+    every_second();
+    every_second_final();
+    writer->flush(std::chrono::seconds(30));
+    writer->stop();
+    if (!opts.stats_json.empty()) write_stats_json();
+    return exit_code;
+  }
+
+  void write_stats_json() {
+    const auto s = snapshot_copy();
+    std::ofstream out(opts.stats_json, std::ios::trunc);
+    out << "{";
+    bool first = true;
+    for (const auto& [k, v] : s.counters) {
+      out << (first ? "" : ",") << "\n  \"" << k << "\": " << v;
+      first = false;
+    }
+    out << "\n}\n";
+  }
+
+  void every_second_final() {
+    const auto s = snapshot_copy();
+    std::fprintf(stderr, "bitscrape: stopped after %.0f s: %llu new infohashes, %llu torrents stored\n", s.uptime_s,
+                 static_cast<unsigned long long>(s.infohashes), static_cast<unsigned long long>(s.torrents));
+  }
+
+  CrawlSnapshot snapshot_copy() const {
+    std::lock_guard lk(snap_mu);
+    return snap;
+  }
+};
+
+Crawler::Crawler(CrawlConfig config, CrawlOptions options)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {}
+Crawler::~Crawler() = default;
+
+int Crawler::run() { return impl_->run(); }
+CrawlSnapshot Crawler::snapshot() const { return impl_->snapshot_copy(); }
+
+void Crawler::set_sampling(bool on) {
+  asio::post(impl_->io, [this, on] { impl_->pipeline->set_sampling(on); });
+}
+void Crawler::set_fetching(bool on) {
+  asio::post(impl_->io, [this, on] { impl_->pipeline->set_fetching(on); });
+}
+void Crawler::set_packet_budget(double pps) {
+  asio::post(impl_->io, [this, pps] {
+    impl_->cfg.packet_budget = pps;
+    impl_->node->set_packet_budget(pps);
+  });
+}
+void Crawler::stop() {
+  asio::post(impl_->io, [this] { impl_->shutdown(); });
+}
+
+}  // namespace bitscrape::app

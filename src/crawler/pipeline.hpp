@@ -1,0 +1,157 @@
+// Pipeline: the crawler's decisions, sans-I/O. It turns what the DHT node learns into metadata
+// fetches and records to store:
+//
+//   infohash seen (BEP-51 sample, get_peers / announce_peer query we received)
+//     -> first time this run? record a sighting; already fetched (memory or database)? stop
+//     -> lookup queue (priority: announced > asked for > sampled, raised by repeat sightings)
+//     -> get_peers lookup through the node (bounded concurrency), peers collected (bounded)
+//     -> fetch queue (FetchService; priority grows with the peer count)
+//     -> verified metadata parsed -> TorrentRecord (+ files) stored; a hybrid once, both keys
+//        marked fetched; failures recorded as attempts (the database decides retries).
+//
+// Resume: the runtime feeds refill() with Pending keys from the database (never-attempted or
+// backed-off ones) whenever the lookup queue runs low.
+//
+// Every in-memory set is bounded (PipelineConfig); what does not fit stays Pending in the
+// database and comes back through refill(). The pipeline is a dht::Observer but never calls the
+// node from a callback: lookups start in tick().
+//
+// Threading: single-threaded (the event loop). Time: dht::TimePoint for scheduling, the
+// environment's wall clock for records.
+#pragma once
+
+#include "common/endpoint.hpp"
+#include "common/id160.hpp"
+#include "crawler/fetch_scheduler.hpp"
+#include "crawler/known_set.hpp"
+#include "dht/node.hpp"
+#include "storage/records.hpp"
+#include "storage/store_writer.hpp"
+
+#include <cstdint>
+#include <set>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+namespace bitscrape::crawler {
+
+// What the pipeline drives. The runtime implements it over the dht::Node, the FetchService and
+// the StoreWriter; tests implement it with fakes.
+class PipelineEnv {
+ public:
+  virtual ~PipelineEnv() = default;
+  // Starts a get_peers lookup; dht::kNoLookup when the node refuses (too many lookups).
+  virtual dht::LookupId start_get_peers(const InfoHash& ih, dht::TimePoint now) = 0;
+  // Queues a metadata fetch; false when the fetch queue is full.
+  virtual bool fetch(const InfoHash& ih, std::span<const Endpoint> peers, int priority) = 0;
+  // Infohashes queued or in flight in the fetch engine.
+  virtual std::size_t fetch_backlog() const = 0;
+  // For each key: is its torrent already stored (database check)?
+  virtual std::vector<bool> already_fetched(std::span<const InfoHash> keys) = 0;
+  virtual void record(storage::StoreWriter::Record r) = 0;
+  // A key seen for the first time this run (for live displays); optional.
+  virtual void discovered(const InfoHash& /*ih*/) {}
+  virtual storage::UnixTime wall_now() const = 0;
+};
+
+struct PipelineConfig {
+  std::size_t max_lookups = 48;            // concurrent get_peers lookups we start
+  std::size_t max_lookup_queue = 200'000;  // infohashes waiting for a lookup
+  std::size_t max_fetch_backlog = 20'000;  // don't start lookups while this many wait to fetch
+  std::size_t peers_per_infohash = 20;
+  std::size_t known_capacity = 1u << 22;   // KnownSet entries (from the memory budget)
+  std::size_t max_fetch_rounds = 3;        // failed rounds before an infohash is given up
+  std::size_t refill_below = 1000;         // ask for database refills under this queue depth
+  std::size_t db_check_batch = 256;        // keys checked against the database per tick
+  bool allow_private_addresses = false;    // accept martian peer addresses (testnets)
+  bool sampling = true;                    // pause/resume switches (web UI controls)
+  bool fetching = true;
+};
+
+struct PipelineCounters {
+  std::uint64_t infohash_events = 0;    // every sighting the node reported
+  std::uint64_t infohashes_new = 0;     // first sighting this run
+  std::uint64_t known_duplicates = 0;   // sightings of keys already known this run
+  std::uint64_t already_fetched = 0;    // new this run but fetched in an earlier run
+  std::uint64_t lookup_queue_drops = 0; // queue full: left Pending in the database
+  std::uint64_t lookups_started = 0;
+  std::uint64_t lookups_refused = 0;    // the node had no room; retried later
+  std::uint64_t lookups_no_peers = 0;
+  std::uint64_t peers_found = 0;
+  std::uint64_t fetches_queued = 0;
+  std::uint64_t fetch_queue_drops = 0;
+  std::uint64_t torrents_fetched = 0;   // verified metadata stored
+  std::uint64_t duplicate_fetches = 0;  // both keys of a hybrid fetched at once: stored once
+  std::uint64_t fetch_failures = 0;     // an infohash's round ended without metadata
+  std::uint64_t invalid_metadata = 0;   // matched the key but not a valid info dict
+  std::uint64_t refilled = 0;           // keys resumed from the database
+  std::uint64_t known_set_full = 0;
+};
+
+class Pipeline : public dht::Observer {
+ public:
+  Pipeline(PipelineEnv& env, PipelineConfig config);
+
+  // dht::Observer
+  void on_infohash_seen(const InfoHash& ih, dht::InfohashSource src, const Endpoint& from) override;
+  void on_sample(const dht::SampleEvent& ev) override;
+  void on_peers_found(dht::LookupId id, const InfoHash& ih, std::span<const Endpoint> peers) override;
+  void on_lookup_done(const dht::LookupResult& r) override;
+
+  // A fetch the pipeline queued has an outcome.
+  void on_fetch_outcome(crawler::FetchOutcome outcome);
+  // Pending keys from the database (resume / refill), with their recorded attempts.
+  void refill(std::span<const storage::InfohashRecord> pending);
+  // Wants refill() when the lookup queue is low (the runtime asks the database).
+  bool wants_refill() const noexcept;
+
+  // Starts lookups and database checks; returns when it next wants to run.
+  dht::TimePoint tick(dht::TimePoint now);
+
+  void set_sampling(bool on) noexcept { config_.sampling = on; }
+  void set_fetching(bool on) noexcept { config_.fetching = on; }
+  bool sampling() const noexcept { return config_.sampling; }
+  bool fetching() const noexcept { return config_.fetching; }
+
+  const PipelineCounters& counters() const noexcept { return counters_; }
+  std::size_t lookup_queue() const noexcept { return queue_.size(); }
+  std::size_t lookups_active() const noexcept { return active_.size(); }
+  std::size_t unchecked() const noexcept { return unchecked_.size(); }
+  const KnownSet& known() const noexcept { return known_; }
+
+ private:
+  struct Entry {
+    int priority = 0;
+    std::uint64_t seq = 0;
+    std::uint8_t sources = 0;  // storage::Source bits seen this run
+    std::uint32_t rounds = 0;  // fetch rounds already failed (from the database or this run)
+    storage::UnixTime first_seen{};
+    std::vector<Endpoint> peers;  // announcers, then lookup results
+    dht::LookupId lookup = dht::kNoLookup;
+    bool fetching = false;
+    bool looked_up = false;  // a get_peers lookup ran (announced keys may skip it at first)
+  };
+  using QueueKey = std::pair<std::pair<int, std::uint64_t>, InfoHash>;  // ((-priority, seq), ih)
+
+  void seen(const InfoHash& ih, storage::Source src, std::optional<Endpoint> peer);
+  void enqueue(const InfoHash& ih, Entry& e);
+  void bump(const InfoHash& ih, Entry& e, int priority);
+  bool add_peer(Entry& e, const Endpoint& p);  // false when refused (martian, bound, duplicate)
+  void add_announced_peer(const InfoHash& ih, Entry& e, const Endpoint& p);
+  void start_fetch(const InfoHash& ih, Entry& e);
+  void forget(const InfoHash& ih);
+  static int source_priority(storage::Source s) noexcept;
+
+  PipelineEnv& env_;
+  PipelineConfig config_;
+  KnownSet known_;
+  std::unordered_map<InfoHash, Entry, Id160Hash> entries_;  // queued, checking, looking up, fetching
+  std::vector<InfoHash> unchecked_;                         // new keys awaiting the database check
+  std::set<QueueKey> queue_;                                // checked, waiting for a lookup
+  std::unordered_map<dht::LookupId, InfoHash> active_;      // lookups in flight
+  std::uint64_t seq_ = 0;
+  PipelineCounters counters_;
+};
+
+}  // namespace bitscrape::crawler

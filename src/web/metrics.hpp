@@ -1,0 +1,31 @@
+// Prometheus text exposition format (version 0.0.4) of store statistics and live counters.
+//
+//   bitscrape_up 1
+//   bitscrape_store_<field>     gauge, from Store::stats()
+//   bitscrape_live_<gauge>      gauge, the LiveSnapshot headline fields (rates, totals, controls)
+//   bitscrape_queue_depth{queue="..."} / bitscrape_queue_capacity{queue="..."}
+//   bitscrape_<counter>         counter or gauge, every LiveSnapshot::counters entry
+//
+// Names are reduced to [a-zA-Z0-9_] and de-duplicated (first wins); label values are escaped
+// per the format (backslash, quote, newline).
+//
+// Threading: pure functions.
+#pragma once
+
+#include "storage/store.hpp"
+#include "web/live.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace bitscrape::web {
+
+std::string prometheus_text(const std::optional<storage::StoreStats>& stats, const LiveSnapshot* live);
+
+// A valid metric name from `raw` ([a-zA-Z_:][a-zA-Z0-9_:]*): other bytes become '_'.
+std::string metric_name(std::string_view raw);
+// A label value escaped for the text format.
+std::string label_value(std::string_view raw);
+
+}  // namespace bitscrape::web
