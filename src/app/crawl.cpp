@@ -41,7 +41,8 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kBootstrapFromDb = 200;       // persisted nodes to bootstrap from
 constexpr std::size_t kRefillBatch = 2000;          // pending keys fetched from the db at once
 constexpr auto kRefillBackoff = std::chrono::minutes(30);  // a failed round waits this long
-constexpr auto kNodePersistEvery = std::chrono::minutes(5);
+constexpr auto kNodePersistEvery = std::chrono::minutes(1);
+constexpr auto kFirstNodePersist = std::chrono::seconds(15);  // soon enough to survive an early crash
 constexpr auto kCounterSampleEvery = std::chrono::seconds(10);
 
 storage::UnixTime wall() {
@@ -631,6 +632,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     signals.async_wait([this](std::error_code ec, int) {
       if (!ec) shutdown();
     });
+    next_persist = started + kFirstNodePersist;
     refill();
     bootstrap();
     tick_second();

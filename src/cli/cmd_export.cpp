@@ -2,6 +2,7 @@
 // the same formatting as the web UI's export (web/export.hpp).
 #include "app/config.hpp"
 #include "cli/commands.hpp"
+#include "cli/database.hpp"
 #include "storage/sqlite_store.hpp"
 #include "web/export.hpp"
 
@@ -28,7 +29,7 @@ void register_export(CLI::App& app) {
     std::string db;
   };
   auto o = std::make_shared<Opts>();
-  o->db = app::default_config().database.string();
+  o->db = default_database();
   cmd->add_option("--format", o->format, "csv, jsonl or torrents")
       ->required()
       ->check(CLI::IsMember({"csv", "jsonl", "torrents"}));
@@ -37,20 +38,13 @@ void register_export(CLI::App& app) {
                   "Output file (csv, jsonl; default: standard output) or directory (torrents)");
   cmd->add_option("--db", o->db, "SQLite database to export")->capture_default_str();
   cmd->callback([o] {
-    std::error_code ec;
-    if (!std::filesystem::exists(o->db, ec)) {
-      throw CommandFailed("no database at " + o->db + ": run `bitscrape crawl` first or pass --db PATH", 2);
-    }
-    storage::SqliteOptions so;
-    so.read_only = true;
-    auto store = storage::open_sqlite_store(o->db, so);
-    if (!store) throw CommandFailed("cannot open " + o->db + ": " + store.error().message, 2);
+    auto store = open_database_read_only(o->db);
 
     if (o->format == "torrents") {
       if (o->output.empty()) throw CommandFailed("--format torrents needs --output DIR", 2);
       if (o->all)
         throw CommandFailed("--all has no meaning for --format torrents (no metadata, no .torrent)", 2);
-      auto r = web::export_torrent_files(**store, o->output);
+      auto r = web::export_torrent_files(*store, o->output);
       if (!r) throw CommandFailed(r.error(), 1);
       fmt::print(stderr, "bitscrape: wrote {} .torrent files to {}", r->torrents, o->output);
       if (r->skipped) fmt::print(stderr, " ({} torrents skipped: info dict not kept)", r->skipped);
@@ -68,7 +62,7 @@ void register_export(CLI::App& app) {
       if (!file) throw CommandFailed("cannot write " + o->output, 2);
     }
     std::ostream& out = to_stdout ? std::cout : file;
-    auto r = web::export_records(**store, sel, [&](std::string_view chunk) {
+    auto r = web::export_records(*store, sel, [&](std::string_view chunk) {
       out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
       return static_cast<bool>(out);
     });

@@ -2,6 +2,7 @@
 // read-only, serves the UI and API (web::Server) until SIGINT or SIGTERM.
 #include "app/config.hpp"
 #include "cli/commands.hpp"
+#include "cli/database.hpp"
 #include "storage/sqlite_store.hpp"
 #include "web/server.hpp"
 
@@ -53,14 +54,7 @@ void register_serve(CLI::App& app) {
     // Refuse a bad bind before touching the database.
     if (auto ok = web::validate(opt); !ok) throw CommandFailed(ok.error(), 2);
 
-    std::error_code ec;
-    if (!std::filesystem::exists(o->db, ec)) {
-      throw CommandFailed("no database at " + o->db + ": run `bitscrape crawl` first or pass --db PATH", 2);
-    }
-    storage::SqliteOptions so;
-    so.read_only = true;
-    auto store = storage::open_sqlite_store(o->db, so);
-    if (!store) throw CommandFailed("cannot open " + o->db + ": " + store.error().message, 2);
+    auto store = open_database_read_only(o->db);
 
     // Block the stop signals in every thread (the server's threads inherit the mask), then wait
     // for one here: no handler, no polling.
@@ -70,7 +64,7 @@ void register_serve(CLI::App& app) {
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-    auto server = web::Server::start(**store, nullptr, opt);
+    auto server = web::Server::start(*store, nullptr, opt);
     if (!server) throw CommandFailed(server.error(), 2);
     fmt::print("bitscrape: serving {} at {}\n", o->db, (*server)->url());
     if (!opt.token.empty())

@@ -18,6 +18,7 @@ struct CommandFailed : std::runtime_error {
 };
 
 void register_crawl(CLI::App& app);
+void register_query(CLI::App& app);  // search, stats
 void register_decode(CLI::App& app);
 void register_fetch(CLI::App& app);  // fetch, fetch-batch
 void register_serve(CLI::App& app);

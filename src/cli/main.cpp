@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
 
   bitscrape::cli::register_crawl(app);
   bitscrape::cli::register_fetch(app);
+  bitscrape::cli::register_query(app);
   bitscrape::cli::register_decode(app);
   bitscrape::cli::register_serve(app);
   bitscrape::cli::register_export(app);
