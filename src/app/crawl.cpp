@@ -23,6 +23,7 @@
 #include <deque>
 #include <chrono>
 #include <cstdio>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -44,6 +45,7 @@ constexpr auto kRefillBackoff = std::chrono::minutes(30);  // a failed round wai
 constexpr auto kNodePersistEvery = std::chrono::minutes(1);
 constexpr auto kFirstNodePersist = std::chrono::seconds(15);  // soon enough to survive an early crash
 constexpr auto kCounterSampleEvery = std::chrono::seconds(10);
+constexpr auto kBootstrapRetry = std::chrono::seconds(60);
 
 storage::UnixTime wall() {
   return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
@@ -116,6 +118,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   asio::io_context io;
   asio::steady_timer wake{io};
   asio::steady_timer second{io};
+  asio::steady_timer retry{io};  // bootstrap again when nothing could be resolved
   asio::signal_set signals{io, SIGINT, SIGTERM};
   std::vector<std::unique_ptr<net::UdpSocket>> sockets;
   std::unique_ptr<storage::Store> write_store;
@@ -363,9 +366,9 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
       auto s = std::make_unique<net::UdpSocket>(io);
       if (auto ec = s->open(ep)) {
         error = fmt::format("cannot listen on UDP {}: {}.", ep.to_string(), ec.message());
-        if (ec == std::errc::address_in_use) {
+        if (ec == asio::error::address_in_use) {
           error += " Another program (another bitscrape?) uses that port: stop it or pick another with --listen.";
-        } else if (ec == std::errc::address_not_available) {
+        } else if (ec.value() == EADDRNOTAVAIL) {
           error += " That address is not on this machine: use 0.0.0.0 or one of its addresses.";
         }
         return false;
@@ -415,7 +418,13 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
         std::fprintf(stderr,
                      "bitscrape: nothing to bootstrap from: none of the bootstrap hosts resolved and the database "
                      "has no nodes from an earlier run. Check the network (DNS), or pass --bootstrap IP:PORT of a "
-                     "reachable DHT node.\n");
+                     "reachable DHT node. Trying again in %lld s; meanwhile the node answers whoever finds it.\n",
+                     static_cast<long long>(kBootstrapRetry.count()));
+        retry.expires_after(kBootstrapRetry);
+        retry.async_wait([this](std::error_code ec) {
+          if (!ec && !stopping) bootstrap();
+        });
+        return;
       }
       std::fprintf(stderr, "bitscrape: bootstrapping from %zu routers and %zu known nodes\n", routers->size(),
                    known.size());
@@ -586,6 +595,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     signals.cancel();
     wake.cancel();
     second.cancel();
+    retry.cancel();
     fetcher->stop();
     for (auto& s : sockets) s->close();
     io.stop();
