@@ -274,6 +274,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     if (!cfg.web) return true;
     storage::SqliteOptions so;
     so.read_only = true;
+    so.cache_kib = 16 * 1024;
     auto st = storage::open_sqlite_store(cfg.database.string(), so);
     if (!st) {
       error = "web: cannot open database " + cfg.database.string() + ": " + st.error().message;
@@ -351,6 +352,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     }
     write_store = std::move(w.value());
     so.read_only = true;
+    so.cache_kib = 8 * 1024;  // point reads and small scans: a small page cache is enough
     auto rd = storage::open_sqlite_store(cfg.database.string(), so);
     if (!rd) {
       error = "cannot open database " + cfg.database.string() + " for reading: " + rd.error().message;

@@ -4,19 +4,29 @@
 
 namespace bitscrape::crawler {
 
-KnownSet::KnownSet(std::size_t capacity) {
-  const std::size_t slots = std::bit_ceil(std::max<std::size_t>(16, capacity * 2));
-  slots_.assign(slots, 0);
-  mask_ = slots - 1;
-  capacity_ = slots / 2;
-}
-
 namespace {
 constexpr std::uint64_t kStateMask = 0x3;
 constexpr std::uint64_t kSourceShift = 2;
 constexpr std::uint64_t kSourceMask = 0xFull << kSourceShift;
 constexpr std::uint64_t kFingerprintMask = ~(kStateMask | kSourceMask);
+constexpr std::size_t kInitialSlots = 1u << 12;
 }  // namespace
+
+KnownSet::KnownSet(std::size_t capacity) : capacity_(std::max<std::size_t>(8, capacity)) {
+  const std::size_t slots = std::min(kInitialSlots, std::bit_ceil(capacity_ * 2));
+  slots_.assign(slots, 0);
+  mask_ = slots - 1;
+}
+
+void KnownSet::grow() {
+  std::vector<std::uint64_t> old(slots_.size() * 2, 0);
+  old.swap(slots_);
+  mask_ = slots_.size() - 1;
+  for (const auto s : old) {
+    if (s != 0) slots_[find(s & kFingerprintMask)] = s;
+  }
+}
+
 
 std::uint64_t KnownSet::fingerprint(const InfoHash& ih) noexcept {
   std::uint64_t fp = 0;
@@ -42,6 +52,10 @@ bool KnownSet::set(const InfoHash& ih, State s) noexcept {
   const auto i = find(fp);
   if (slots_[i] == 0) {
     if (full()) return false;
+    if ((size_ + 1) * 2 > slots_.size()) {
+      grow();
+      return set(ih, s);
+    }
     ++size_;
   } else if ((slots_[i] & kStateMask) == static_cast<std::uint64_t>(State::Fetched)) {
     return true;

@@ -23,7 +23,8 @@ class KnownSet {
  public:
   enum class State : std::uint8_t { Unknown = 0, Seen = 1, Fetched = 2 };
 
-  // Holds up to `capacity` keys (rounded up; the table is sized for a load of at most 1/2).
+  // Holds up to `capacity` keys. The table starts small and doubles as keys arrive (load kept
+  // at most 1/2), so memory follows what was seen, up to 16 bytes a key at the cap.
   explicit KnownSet(std::size_t capacity);
 
   State get(const InfoHash& ih) const noexcept;
@@ -45,6 +46,7 @@ class KnownSet {
  private:
   static std::uint64_t fingerprint(const InfoHash& ih) noexcept;
   std::size_t find(std::uint64_t fp) const noexcept;  // slot holding fp, or the empty slot to use
+  void grow();                                        // doubles the table, re-inserting every slot
 
   std::vector<std::uint64_t> slots_;  // 0 = empty; else fingerprint | state
   std::size_t mask_ = 0;

@@ -356,3 +356,36 @@ TEST(Pipeline, EachNewKindOfSourceReachesTheDatabaseOnceEvenAfterFetch) {
 
 }  // namespace
 }  // namespace bitscrape::crawler
+
+namespace bitscrape::crawler {
+namespace {
+
+TEST(KnownSet, GrowsWithTheKeysUpToItsCapacity) {
+  KnownSet s(100'000);
+  const auto small = s.memory_bytes();
+  EXPECT_LE(small, 64u * 1024);  // starts small
+  for (int i = 0; i < 50'000; ++i) {
+    InfoHash h;
+    h.bytes[0] = static_cast<std::uint8_t>(i);
+    h.bytes[1] = static_cast<std::uint8_t>(i >> 8);
+    h.bytes[2] = static_cast<std::uint8_t>(i >> 16);
+    h.bytes[7] = static_cast<std::uint8_t>(i * 7);
+    ASSERT_TRUE(s.set(h, i % 2 ? KnownSet::State::Seen : KnownSet::State::Fetched));
+    s.add_sources(h, 1);
+  }
+  EXPECT_EQ(s.size(), 50'000u);
+  EXPECT_GT(s.memory_bytes(), small);
+  EXPECT_LE(s.memory_bytes(), 50'000u * 8 * 4);
+  for (int i = 0; i < 50'000; ++i) {  // everything survives the rehashes, state and sources
+    InfoHash h;
+    h.bytes[0] = static_cast<std::uint8_t>(i);
+    h.bytes[1] = static_cast<std::uint8_t>(i >> 8);
+    h.bytes[2] = static_cast<std::uint8_t>(i >> 16);
+    h.bytes[7] = static_cast<std::uint8_t>(i * 7);
+    ASSERT_EQ(s.get(h), i % 2 ? KnownSet::State::Seen : KnownSet::State::Fetched);
+    ASSERT_EQ(s.add_sources(h, 1), 0);
+  }
+}
+
+}  // namespace
+}  // namespace bitscrape::crawler
