@@ -617,13 +617,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
       }
       peers_csv << "infohash,peer_ip,peer_port\n";
     }
-    crawler::PipelineConfig pc;
-    pc.max_lookups = cfg.max_lookups;
-    pc.peers_per_infohash = cfg.peers_per_infohash;
-    pc.allow_private_addresses = cfg.allow_private_addresses;
-    pc.known_capacity = crawler::KnownSet::capacity_for_bytes(cfg.memory_budget_mb * (1u << 20) / 2);
-    pc.max_lookup_queue = std::max<std::size_t>(1000, cfg.memory_budget_mb * (1u << 20) / 4 / 256);
-    pipeline = std::make_unique<crawler::Pipeline>(*this, pc);
+    pipeline = std::make_unique<crawler::Pipeline>(*this, pipeline_config(cfg));
 
     crawler::FetchServiceConfig fc;
     fc.scheduler.max_attempts = cfg.attempts_per_infohash;
@@ -685,6 +679,19 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     return snap;
   }
 };
+
+crawler::PipelineConfig pipeline_config(const CrawlConfig& cfg) {
+  crawler::PipelineConfig pc;
+  pc.max_lookups = cfg.max_lookups;
+  pc.peers_per_infohash = cfg.peers_per_infohash;
+  pc.allow_private_addresses = cfg.allow_private_addresses;
+  // The memory budget: half for the known-key set (16 bytes a key at most), a quarter for the
+  // lookup queue (~256 bytes an entry with its peers); the rest is slack for the fetch queue.
+  const std::size_t budget = cfg.memory_budget_mb * (std::size_t{1} << 20);
+  pc.known_capacity = crawler::KnownSet::capacity_for_bytes(budget / 2);
+  pc.max_lookup_queue = std::max<std::size_t>(1000, budget / 4 / 256);
+  return pc;
+}
 
 Crawler::Crawler(CrawlConfig config, CrawlOptions options)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {}

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "app/config.hpp"
+#include "crawler/pipeline.hpp"
 
 #include <cstdint>
 #include <map>
@@ -42,6 +43,9 @@ struct CrawlSnapshot {
   double packet_budget = 0;
   std::map<std::string, std::uint64_t> counters;  // every counter of node, pipeline, fetcher, writer
 };
+
+// The pipeline's bounds derived from the configuration (memory budget split, limits).
+crawler::PipelineConfig pipeline_config(const CrawlConfig& cfg);
 
 class Crawler {
  public:

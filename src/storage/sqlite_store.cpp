@@ -38,16 +38,18 @@ std::string_view bytes_of(const Sha256Digest& d) {
 }
 
 // A cached prepared statement, borrowed for one use: reset and unbound when it goes away.
+// `borrowed` counts the statements out of the cache (the cache never evicts while any is).
 class Stmt {
  public:
-  explicit Stmt(sqlite3_stmt* s) : s_(s) {}
+  Stmt(sqlite3_stmt* s, int& borrowed) : s_(s), borrowed_(&borrowed) { ++*borrowed_; }
   ~Stmt() {
     if (s_) {
       sqlite3_reset(s_);
       sqlite3_clear_bindings(s_);
+      --*borrowed_;
     }
   }
-  Stmt(Stmt&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  Stmt(Stmt&& o) noexcept : s_(std::exchange(o.s_, nullptr)), borrowed_(o.borrowed_) {}
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   Stmt& operator=(Stmt&&) = delete;
@@ -86,6 +88,7 @@ class Stmt {
 
  private:
   sqlite3_stmt* s_;
+  int* borrowed_;
 };
 
 class Db {
@@ -128,8 +131,8 @@ class Db {
   }
 
   StoreResult<Stmt> prepare(const std::string& sql) {
-    if (auto it = cache_.find(sql); it != cache_.end()) return Stmt(it->second);
-    if (cache_.size() >= kStatementCacheMax) {
+    if (auto it = cache_.find(sql); it != cache_.end()) return Stmt(it->second, borrowed_);
+    if (cache_.size() >= kStatementCacheMax && borrowed_ == 0) {
       // Only dynamic search SQL grows the cache; dropping it all is simple and rare.
       for (auto& [k, s] : cache_) sqlite3_finalize(s);
       cache_.clear();
@@ -139,7 +142,7 @@ class Db {
                                       nullptr);
     if (rc != SQLITE_OK) return Unexpected<Error>{error(rc, "prepare")};
     cache_.emplace(sql, s);
-    return Stmt(s);
+    return Stmt(s, borrowed_);
   }
 
   // Runs statements without results (DDL, PRAGMA, BEGIN/COMMIT).
@@ -166,6 +169,7 @@ class Db {
   std::string path_;
   std::chrono::milliseconds busy_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  int borrowed_ = 0;
 };
 
 // A row step: true on a row, false when done; an Error otherwise.
@@ -238,6 +242,7 @@ class SqliteStore final : public Store {
     BS_TRY(db_->exec("BEGIN IMMEDIATE", "begin write transaction"));
     WriteReport report;
     auto applied = apply(batch, report);
+    fts_pending_.clear();  // its views point into `batch`
     if (!applied) {
       (void)db_->exec("ROLLBACK", "rollback");
       counter_ids_.clear();  // ids inserted by the rolled-back transaction are gone
@@ -769,7 +774,6 @@ class SqliteStore final : public Store {
       s->bind(1, f.id).bind_text(2, f.name).bind_text(3, f.paths);
       BS_TRY(db_->done(*s, "index torrent"));
     }
-    fts_pending_.clear();
     return {};
   }
 

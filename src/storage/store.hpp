@@ -98,7 +98,7 @@ enum class SortKey : std::uint8_t {
 //   - an order that no index provides — every order of a text query, and Name without text —
 //     is computed over a window: the `window` newest torrents (highest ids) that match the
 //     text and pass the filters. A broad query ("the", 30% of all torrents) thus shows the
-//     best of its newest 10,000 matches; SearchPage::window_limited says so, and the UI asks
+//     best of its newest 5,000 matches; SearchPage::window_limited says so, and the UI asks
 //     for a narrower query. Without text, Size and Discovered walk an index: exact, no window.
 // Pages reach at most `window` results where the window applies.
 struct SearchQuery {
@@ -112,8 +112,9 @@ struct SearchQuery {
   bool descending = true;  // ignored for Relevance; ties are broken by id in the same direction
   std::size_t limit = 50;   // ≤ kMaxSearchLimit
   std::size_t offset = 0;   // ≤ kMaxSearchOffset
-  std::size_t count_limit = 10'000;  // ≤ kMaxSearchCount
-  std::size_t window = 10'000;       // 1 ..= kMaxSearchWindow
+  // Equal by default: then one pass over at most window+1 matches gives order and count.
+  std::size_t count_limit = 5'000;  // ≤ kMaxSearchCount
+  std::size_t window = 5'000;       // 1 ..= kMaxSearchWindow
 };
 inline constexpr std::size_t kMaxSearchLimit = 1'000;
 inline constexpr std::size_t kMaxSearchOffset = 100'000;

@@ -147,6 +147,37 @@ TEST(SqliteStore, NotADatabase) {
   EXPECT_EQ(missing_dir.error().code, ErrorCode::Io);
 }
 
+TEST(SqliteStore, ManyQueryShapesCycleTheStatementCache) {
+  // Each combination of filters, sort, direction and text is its own SQL text; 512 of them
+  // overflow the statement cache (256) several times over while statements are in use.
+  TempDir dir;
+  auto s = open_or_die(dir.file("shapes.db"));
+  ASSERT_TRUE(s->store_torrents({v1_torrent(1, "shape one", 100, {}, 50), v1_torrent(2, "shape two", 200, {}, 60)}));
+  int queries = 0;
+  for (int mask = 0; mask < 64; ++mask) {
+    for (SortKey k : {SortKey::Relevance, SortKey::Size, SortKey::Discovered, SortKey::Name}) {
+      for (const char* text : {"", "shape"}) {
+        SearchQuery q;
+        q.text = text;
+        q.sort = k;
+        if (mask & 1) q.min_size = 0;
+        if (mask & 2) q.max_size = 1000;
+        if (mask & 4) q.min_files = 0;
+        if (mask & 8) q.max_files = 10;
+        if (mask & 16) q.discovered_from = T(0);
+        if (mask & 32) q.discovered_to = T(100);
+        auto r = s->search(q);
+        ASSERT_TRUE(r) << r.error().message;
+        EXPECT_EQ(r->total, 2u);
+        EXPECT_EQ(r->items.size(), 2u);
+        ++queries;
+      }
+    }
+  }
+  EXPECT_EQ(queries, 512);
+  EXPECT_TRUE(s->torrent(key(1))->has_value());
+}
+
 // ---------------------------------------------------------------- migrations
 
 constexpr std::string_view kFakeV2 =
