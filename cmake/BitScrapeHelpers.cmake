@@ -18,6 +18,9 @@ function(bitscrape_add_library layer)
   set_target_properties(${target} PROPERTIES EXPORT_NAME ${layer} OUTPUT_NAME bitscrape_${layer})
   target_include_directories(${target} ${scope}
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/src>
+    # Installed: consumers write <bitscrape/bencode/decoder.hpp>; the headers' own includes
+    # ("common/result.hpp") resolve through include/bitscrape.
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/bitscrape>)
   target_compile_features(${target} ${scope} cxx_std_20)
   if(ARG_DEPS)
