@@ -1,0 +1,468 @@
+// bench_fetch: metadata fetch throughput at high concurrency — our crawler::FetchService against
+// loopback seeders built on our peer wire code (peerwire::Seeder over asio TCP). The libtorrent
+// reference (bench_fetch_lt.py) runs against the SAME seeder process; bench_fetch.sh runs both
+// and prints the ratio. A plain main with two modes (run them as separate processes, so the
+// fetcher's RSS and CPU are its own):
+//
+//   bench_fetch seed  --torrents M --listeners N --port P --delay-ms D --manifest FILE
+//       Generates M valid v1 info dicts (deterministic; `pieces` sized so metadata is 2 KiB to
+//       100 KiB, log-uniform: 1 to 7 ut_metadata pieces), listens on N loopback addresses
+//       127.20.x.y:P (many addresses so per-IP caps and ephemeral ports are not the bottleneck),
+//       serves every torrent on every listener, and writes FILE: one "infohash,ip:port,size"
+//       line per torrent, torrent i on listener i % N. Each accepted connection is held D ms
+//       before the seeder reads the peer's handshake (so connections overlap), then served by
+//       an honest peerwire::Seeder. Prints "READY" when listening; runs until SIGINT/SIGTERM or
+//       --duration seconds, then prints its counters.
+//
+//   bench_fetch fetch --manifest FILE [--connections C] [--max-per-ip K] [--limit M]
+//       Queues every line of FILE into one crawler::FetchService (one attempt per infohash, the
+//       manifest's peer the only candidate), runs it to completion and prints one line of
+//       key=value figures: verified metadata/s, peak concurrent connections
+//       (MetadataPoolCounters::peak_connections), peak RSS (VmHWM), and RSS per connection:
+//       (VmRSS sampled when the most connections were open − VmRSS before the first connect)
+//       / connections open at that sample; and the worst such ratio over every 10 ms sample taken
+//       while ≥ 2,000 connections were open (includes metadata being assembled).
+#include "bencode/encoder.hpp"
+#include "common/endpoint.hpp"
+#include "common/hash.hpp"
+#include "common/id160.hpp"
+#include "crawler/fetch_service.hpp"
+#include "net/address.hpp"
+#include "peerwire/seeder.hpp"
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/write.hpp>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+using namespace bitscrape;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::map<std::string, std::string> parse_args(int argc, char** argv, int first) {
+  std::map<std::string, std::string> a;
+  for (int i = first; i + 1 < argc; i += 2) a[argv[i]] = argv[i + 1];
+  return a;
+}
+std::uint64_t arg_u(const std::map<std::string, std::string>& a, const std::string& k, std::uint64_t def) {
+  const auto it = a.find(k);
+  return it == a.end() ? def : std::strtoull(it->second.c_str(), nullptr, 10);
+}
+std::string arg_s(const std::map<std::string, std::string>& a, const std::string& k, std::string def) {
+  const auto it = a.find(k);
+  return it == a.end() ? def : it->second;
+}
+
+void raise_nofile() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
+// Resident and high-water RSS in KiB from /proc/self/status.
+std::pair<std::uint64_t, std::uint64_t> rss_kib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  std::uint64_t rss = 0, hwm = 0;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) rss = std::strtoull(line.c_str() + 6, nullptr, 10);
+    if (line.rfind("VmHWM:", 0) == 0) hwm = std::strtoull(line.c_str() + 6, nullptr, 10);
+  }
+  return {rss, hwm};
+}
+
+std::uint64_t splitmix(std::uint64_t& s) {
+  std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+Endpoint listener_endpoint(std::size_t i, std::uint16_t port) {
+  // 127.20.0.1 ... : 250 addresses per /24, skipping .0 and .251-.255.
+  const std::uint32_t host = (127u << 24) | (20u << 16) | (static_cast<std::uint32_t>(i / 250) << 8) |
+                             static_cast<std::uint32_t>(i % 250 + 1);
+  return Endpoint{IpAddress::v4(host), port};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeder side
+
+class Catalog final : public peerwire::MetadataSource {
+ public:
+  std::optional<std::string_view> find(const InfoHash& key) const override {
+    const auto it = map_.find(key);
+    if (it == map_.end()) return std::nullopt;
+    return std::string_view(it->second);
+  }
+  void add(const InfoHash& k, std::string info) { map_.emplace(k, std::move(info)); }
+
+ private:
+  std::unordered_map<InfoHash, std::string, Id160Hash> map_;
+};
+
+std::string make_info(std::size_t index, std::uint64_t& rng) {
+  // Metadata size log-uniform in [2 KiB, 100 KiB]: pieces = 20 bytes per piece.
+  const double lo = std::log(2048.0), hi = std::log(100.0 * 1024);
+  const double u = static_cast<double>(splitmix(rng) >> 11) / static_cast<double>(1ull << 53);
+  const auto target = static_cast<std::size_t>(std::exp(lo + u * (hi - lo)));
+  const std::size_t n = std::max<std::size_t>(1, (target - 100) / 20);
+  std::string pieces(n * 20, '\0');
+  for (std::size_t i = 0; i < pieces.size(); i += 8) {
+    const auto r = splitmix(rng);
+    std::memcpy(pieces.data() + i, &r, std::min<std::size_t>(8, pieces.size() - i));
+  }
+  bencode::Item info;
+  char name[64];
+  std::snprintf(name, sizeof name, "bench-fetch-%07zu.bin", index);
+  info["name"] = std::string(name);
+  info["piece length"] = std::int64_t{16384};
+  info["length"] = static_cast<std::int64_t>(n * 16384 - (splitmix(rng) % 16384));
+  info["pieces"] = std::move(pieces);
+  return info.encode();
+}
+
+struct SeedConn {
+  SeedConn(asio::io_context& io, asio::ip::tcp::socket s, const peerwire::SeederConfig& cfg,
+           const peerwire::MetadataSource& src)
+      : socket(std::move(s)), timer(io), seeder(cfg, src) {}
+  asio::ip::tcp::socket socket;
+  asio::steady_timer timer;
+  peerwire::Seeder seeder;
+  std::string writing, pending;
+  bool finished = false;
+};
+
+class SeedHost {
+ public:
+  SeedHost(asio::io_context& io, const Catalog& cat, std::chrono::milliseconds delay)
+      : io_(io), cat_(cat), delay_(delay), rx_(64 * 1024) {
+    cfg_.idle_timeout = std::chrono::seconds(30);
+    cfg_.max_lifetime = std::chrono::seconds(120);
+  }
+
+  bool listen(const Endpoint& at) {
+    auto a = std::make_shared<asio::ip::tcp::acceptor>(io_);
+    std::error_code ec;
+    const auto ep = net::to_asio_tcp(at);
+    a->open(ep.protocol(), ec);
+    a->set_option(asio::socket_base::reuse_address(true), ec);
+    a->bind(ep, ec);
+    if (ec) {
+      std::fprintf(stderr, "bind %s: %s\n", at.to_string().c_str(), ec.message().c_str());
+      return false;
+    }
+    a->listen(4096, ec);
+    if (ec) return false;
+    acceptors_.push_back(a);
+    accept_next(a);
+    return true;
+  }
+
+  void report() const {
+    std::printf(
+        "seeder: accepted=%llu served=%llu pieces_sent=%llu rejects=%llu bytes_out=%llu peak_connections=%zu "
+        "accept_errors=%llu\n",
+        (unsigned long long)accepted_, (unsigned long long)served_, (unsigned long long)pieces_,
+        (unsigned long long)rejects_, (unsigned long long)bytes_out_, peak_, (unsigned long long)accept_errors_);
+    std::fflush(stdout);
+  }
+  void close() {
+    for (auto& a : acceptors_) {
+      std::error_code ec;
+      a->close(ec);
+    }
+    std::vector<std::shared_ptr<SeedConn>> all;
+    for (auto& [p, c] : conns_) all.push_back(c);
+    for (auto& c : all) finish(c);
+  }
+
+ private:
+  void accept_next(const std::shared_ptr<asio::ip::tcp::acceptor>& a) {
+    a->async_accept([this, a](std::error_code ec, asio::ip::tcp::socket s) {
+      if (ec == asio::error::operation_aborted) return;
+      if (ec) {
+        ++accept_errors_;
+        auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
+        t->async_wait([this, a, t](std::error_code) { accept_next(a); });
+        return;
+      }
+      ++accepted_;
+      start(std::move(s));
+      accept_next(a);
+    });
+  }
+
+  void start(asio::ip::tcp::socket s) {
+    std::error_code ec;
+    s.non_blocking(true, ec);
+    s.set_option(asio::ip::tcp::no_delay(true), ec);
+    auto c = std::make_shared<SeedConn>(io_, std::move(s), cfg_, cat_);
+    conns_.emplace(c.get(), c);
+    peak_ = std::max(peak_, conns_.size());
+    // The hold: nothing is read or written for delay_ (the peer's handshake waits in the kernel).
+    c->timer.expires_after(delay_);
+    c->timer.async_wait([this, c](std::error_code e) {
+      if (e || c->finished) return;
+      c->seeder.start(Clock::now());
+      pump(c);
+      if (!c->finished) arm_read(c);
+    });
+  }
+
+  void arm_read(const std::shared_ptr<SeedConn>& c) {
+    c->socket.async_wait(asio::socket_base::wait_read, [this, c](std::error_code ec) {
+      if (c->finished) return;
+      if (ec) {
+        c->seeder.on_peer_closed();
+        finish(c);
+        return;
+      }
+      for (;;) {
+        std::error_code rec;
+        const std::size_t n = c->socket.read_some(asio::buffer(rx_), rec);
+        if (rec == asio::error::would_block || rec == asio::error::try_again) break;
+        if (rec || n == 0) {
+          c->seeder.on_peer_closed();
+          break;
+        }
+        c->seeder.on_bytes(std::string_view(rx_.data(), n), Clock::now());
+        if (c->seeder.done()) break;
+      }
+      pump(c);
+      if (!c->finished) arm_read(c);
+    });
+  }
+
+  void pump(const std::shared_ptr<SeedConn>& c) {
+    if (c->finished) return;
+    c->pending += c->seeder.take_output();
+    write_next(c);
+    if (c->seeder.done()) {
+      if (c->writing.empty()) finish(c);
+      return;  // finished by write_next's completion
+    }
+    const auto d = c->seeder.next_deadline();
+    if (d == peerwire::kNever) return;
+    c->timer.expires_at(d);
+    c->timer.async_wait([this, c](std::error_code ec) {
+      if (ec || c->finished) return;
+      c->seeder.tick(Clock::now());
+      pump(c);
+    });
+  }
+
+  void write_next(const std::shared_ptr<SeedConn>& c) {
+    if (!c->writing.empty() || c->pending.empty() || c->finished) return;
+    c->writing.swap(c->pending);
+    bytes_out_ += c->writing.size();
+    asio::async_write(c->socket, asio::buffer(c->writing), [this, c](std::error_code ec, std::size_t) {
+      c->writing.clear();
+      if (c->finished) return;
+      if (ec) {
+        c->seeder.on_peer_closed();
+        finish(c);
+        return;
+      }
+      write_next(c);
+      if (c->writing.empty() && c->seeder.done()) finish(c);
+    });
+  }
+
+  void finish(const std::shared_ptr<SeedConn>& c) {
+    if (c->finished) return;
+    c->finished = true;
+    if (c->seeder.serving()) ++served_;
+    pieces_ += c->seeder.stats().pieces_sent;
+    rejects_ += c->seeder.stats().rejects_sent;
+    std::error_code ec;
+    c->socket.close(ec);
+    c->timer.cancel();
+    conns_.erase(c.get());
+  }
+
+  asio::io_context& io_;
+  const Catalog& cat_;
+  std::chrono::milliseconds delay_;
+  peerwire::SeederConfig cfg_;
+  std::vector<char> rx_;
+  std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  std::unordered_map<SeedConn*, std::shared_ptr<SeedConn>> conns_;
+  std::uint64_t accepted_ = 0, served_ = 0, pieces_ = 0, rejects_ = 0, bytes_out_ = 0, accept_errors_ = 0;
+  std::size_t peak_ = 0;
+};
+
+int run_seed(const std::map<std::string, std::string>& a) {
+  const std::size_t m = arg_u(a, "--torrents", 10000);
+  const std::size_t n = arg_u(a, "--listeners", 1000);
+  const auto port = static_cast<std::uint16_t>(arg_u(a, "--port", 16881));
+  const auto delay = std::chrono::milliseconds(arg_u(a, "--delay-ms", 1000));
+  const std::string manifest = arg_s(a, "--manifest", "bench_fetch_manifest.csv");
+  const auto duration = std::chrono::seconds(arg_u(a, "--duration", 900));
+  std::uint64_t rng = arg_u(a, "--seed", 42);
+
+  Catalog cat;
+  std::ofstream out(manifest);
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < m; ++i) {
+    auto info = make_info(i, rng);
+    const auto d = sha1(info);
+    const auto ih = *InfoHash::from_bytes(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+    out << ih.hex() << ',' << listener_endpoint(i % n, port).to_string() << ',' << info.size() << '\n';
+    total += info.size();
+    cat.add(ih, std::move(info));
+  }
+  out.close();
+
+  asio::io_context io;
+  SeedHost host(io, cat, delay);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!host.listen(listener_endpoint(i, port))) return 1;
+  }
+  std::printf("seeder: %zu torrents, %.1f MiB metadata (mean %.1f KiB), %zu listeners on port %u, hold %lld ms\n",
+              m, total / 1048576.0, total / 1024.0 / m, n, port, static_cast<long long>(delay.count()));
+  std::printf("READY\n");
+  std::fflush(stdout);
+  asio::signal_set sigs(io, SIGINT, SIGTERM);
+  asio::steady_timer stop(io, duration);
+  auto shutdown = [&] {
+    host.report();
+    host.close();
+    sigs.cancel();
+    stop.cancel();
+    io.stop();
+  };
+  sigs.async_wait([&](std::error_code ec, int) {
+    if (!ec) shutdown();
+  });
+  stop.async_wait([&](std::error_code ec) {
+    if (!ec) shutdown();
+  });
+  io.run();
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fetcher side
+
+int run_fetch(const std::map<std::string, std::string>& a) {
+  const std::string manifest = arg_s(a, "--manifest", "bench_fetch_manifest.csv");
+  const std::size_t limit = arg_u(a, "--limit", ~std::size_t{0});
+  std::vector<std::pair<InfoHash, Endpoint>> jobs;
+  {
+    std::ifstream in(manifest);
+    std::string line;
+    while (jobs.size() < limit && std::getline(in, line)) {
+      const auto c1 = line.find(','), c2 = line.find(',', c1 + 1);
+      auto ih = InfoHash::from_hex(line.substr(0, c1));
+      auto ep = Endpoint::parse(line.substr(c1 + 1, c2 - c1 - 1));
+      if (ih && ep) jobs.emplace_back(*ih, *ep);
+    }
+  }
+  if (jobs.empty()) {
+    std::fprintf(stderr, "no jobs in %s\n", manifest.c_str());
+    return 1;
+  }
+
+  crawler::FetchServiceConfig cfg;
+  cfg.scheduler.max_attempts = 1;
+  cfg.scheduler.max_queued = jobs.size() + 1;
+  cfg.pool.max_connections = arg_u(a, "--connections", 4000);
+  cfg.pool.max_per_ip = arg_u(a, "--max-per-ip", cfg.pool.max_per_ip);
+  cfg.pool.fetcher.total_timeout = std::chrono::seconds(arg_u(a, "--timeout", 60));
+
+  asio::io_context io;
+  std::uint64_t ok = 0, failed = 0, bytes = 0;
+  std::map<std::string, std::uint64_t> reasons;
+  auto last = Clock::now();
+  crawler::FetchService service(
+      io, cfg,
+      [&](crawler::FetchOutcome out) {
+        last = Clock::now();
+        if (out.success) {
+          ++ok;
+          bytes += out.success->info.size();
+        } else {
+          ++failed;
+          reasons[out.attempts.empty() ? "none" : std::string(peerwire::to_string(out.attempts.back().reason))]++;
+        }
+      },
+      0x5eed);
+
+  // Baseline after loading the manifest, before any connection.
+  const auto base = rss_kib().first;
+  const auto t0 = Clock::now();
+  for (const auto& [ih, ep] : jobs) service.add(ih, std::span<const Endpoint>(&ep, 1));
+
+  // Sample RSS every 10 ms; keep the sample with the most open connections.
+  std::size_t sample_conns = 0;
+  std::uint64_t sample_rss = 0;
+  double worst_per_conn = 0;  // max over samples with >= 2000 connections open
+  asio::steady_timer sampler(io);
+  std::function<void()> sample = [&] {
+    const auto open = service.pool().active();
+    const auto rss = rss_kib().first;
+    if (open > sample_conns) {
+      sample_conns = open;
+      sample_rss = rss;
+    }
+    if (open >= 2000) worst_per_conn = std::max(worst_per_conn, (static_cast<double>(rss) - base) * 1024.0 / open);
+    if (service.pending() == 0) return;
+    sampler.expires_after(std::chrono::milliseconds(10));
+    sampler.async_wait([&](std::error_code ec) {
+      if (!ec) sample();
+    });
+  };
+  sample();
+  io.run();
+  const double secs = std::chrono::duration<double>(last - t0).count();
+  const auto [rss_end, hwm] = rss_kib();
+  const auto& pc = service.pool().counters();
+  const double per_conn = sample_conns ? (static_cast<double>(sample_rss) - base) * 1024.0 / sample_conns : 0;
+  std::printf(
+      "ours: torrents=%zu ok=%llu failed=%llu seconds=%.3f metadata_per_s=%.1f MiB_per_s=%.2f "
+      "peak_connections=%zu rss_base_kib=%llu rss_at_sample_kib=%llu sample_connections=%zu rss_per_conn_b=%.0f "
+      "worst_rss_per_conn_at_2000plus_b=%.0f peak_rss_kib=%llu started=%llu connected=%llu\n",
+      jobs.size(), (unsigned long long)ok, (unsigned long long)failed, secs, ok / secs, bytes / secs / 1048576.0,
+      pc.peak_connections, (unsigned long long)base, (unsigned long long)sample_rss, sample_conns, per_conn, worst_per_conn,
+      (unsigned long long)hwm, (unsigned long long)pc.started, (unsigned long long)pc.connected);
+  for (const auto& [r, n] : reasons) std::printf("ours: failure %s: %llu\n", r.c_str(), (unsigned long long)n);
+  return failed == 0 ? 0 : 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  raise_nofile();
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: bench_fetch seed|fetch [--key value]...\n");
+    return 2;
+  }
+  const std::string mode = argv[1];
+  const auto args = parse_args(argc, argv, 2);
+  if (mode == "seed") return run_seed(args);
+  if (mode == "fetch") return run_fetch(args);
+  std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
+  return 2;
+}
