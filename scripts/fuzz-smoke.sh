@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j2
+cmake --build --preset fuzz --target fuzzers
 mkdir -p build/fuzz-artifacts
 for bin in build/fuzz/fuzz/fuzz_*; do
   [[ -x "$bin" ]] || continue
