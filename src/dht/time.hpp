@@ -1,22 +1,16 @@
-// Time for the sans-I/O DHT core.
-//
-// The core never reads a clock: every entry point takes `now`. We use steady_clock's
-// time_point as the type so a real adapter passes steady_clock::now() unchanged, while the
-// simulator passes TimePoint{} + virtual offset (the epoch is meaningless; only differences
-// matter). Nothing in dht/ calls Clock::now().
+// Time for the sans-I/O DHT core: the project's core time types (common/time.hpp). Nothing in
+// dht/ calls Clock::now(); the simulator passes TimePoint{} + a virtual offset.
 //
 // Threading: plain types.
 #pragma once
 
-#include <chrono>
+#include "common/time.hpp"
 
 namespace bitscrape::dht {
 
-using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
-using Duration = Clock::duration;
-
-// "Never": the largest representable time point, used as "no deadline".
-inline constexpr TimePoint kNever = TimePoint::max();
+using bitscrape::Clock;
+using bitscrape::Duration;
+using bitscrape::kNever;
+using bitscrape::TimePoint;
 
 }  // namespace bitscrape::dht

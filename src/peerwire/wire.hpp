@@ -19,6 +19,7 @@
 #pragma once
 
 #include "common/id160.hpp"
+#include "common/time.hpp"
 
 #include <array>
 #include <chrono>
@@ -29,11 +30,10 @@
 
 namespace bitscrape::peerwire {
 
-using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
-using Duration = Clock::duration;
-// "No deadline": what next_deadline() returns when nothing is pending.
-inline constexpr TimePoint kNever = TimePoint::max();
+using bitscrape::Clock;
+using bitscrape::Duration;
+using bitscrape::kNever;  // "no deadline": what next_deadline() returns when nothing is pending
+using bitscrape::TimePoint;
 
 using PeerId = Id160;
 
