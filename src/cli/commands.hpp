@@ -23,5 +23,6 @@ void register_decode(CLI::App& app);
 void register_fetch(CLI::App& app);  // fetch, fetch-batch
 void register_serve(CLI::App& app);
 void register_export(CLI::App& app);
+void register_testnet(CLI::App& app);
 
 }  // namespace bitscrape::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   bitscrape::cli::register_decode(app);
   bitscrape::cli::register_serve(app);
   bitscrape::cli::register_export(app);
+  bitscrape::cli::register_testnet(app);
 
   try {
     app.parse(argc, argv);
