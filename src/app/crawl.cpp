@@ -22,6 +22,7 @@
 #include <atomic>
 #include <deque>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cerrno>
 #include <cstring>
@@ -46,6 +47,7 @@ constexpr auto kNodePersistEvery = std::chrono::minutes(1);
 constexpr auto kFirstNodePersist = std::chrono::seconds(15);  // soon enough to survive an early crash
 constexpr auto kCounterSampleEvery = std::chrono::seconds(10);
 constexpr auto kBootstrapRetry = std::chrono::seconds(60);
+constexpr double kRateWindowS = 5.0;  // time constant of the live rates
 
 storage::UnixTime wall() {
   return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
@@ -141,6 +143,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   std::array<web::KeyspaceCell, 256> coverage{};  // loop-thread copy is `coverage_live`
   std::deque<web::Discovery> recent;              // newest first, at most kRecentMax
   CrawlSnapshot prev;
+  CrawlSnapshot last_print;  // the snapshot at the previous status line
   std::array<web::KeyspaceCell, 256> coverage_live{};
   std::unique_ptr<storage::Store> web_store;
   std::unique_ptr<web::Server> web_server;
@@ -512,13 +515,19 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     s.sampling = pipeline->sampling();
     s.fetching = pipeline->fetching();
     s.packet_budget = cfg.packet_budget;
+    // Rates: an exponential moving average over ~5 s, so bursts (a sample reply brings 20
+    // infohashes at once) read as the steady rate they add up to.
     const double dt = std::max(1e-3, s.uptime_s - prev.uptime_s);
-    const auto rate = [dt](std::uint64_t a, std::uint64_t b) { return static_cast<double>(a - std::min(a, b)) / dt; };
-    s.samples_per_s = rate(s.samples, prev.samples);
-    s.infohashes_per_s = rate(s.infohashes, prev.infohashes);
-    s.torrents_per_s = rate(s.torrents, prev.torrents);
-    s.packets_in_per_s = rate(s.packets_in, prev.packets_in);
-    s.packets_out_per_s = rate(s.packets_out, prev.packets_out);
+    const double alpha = 1.0 - std::exp(-dt / kRateWindowS);
+    const auto rate = [dt, alpha](std::uint64_t a, std::uint64_t b, double before) {
+      const double now_rate = static_cast<double>(a - std::min(a, b)) / dt;
+      return before + alpha * (now_rate - before);
+    };
+    s.samples_per_s = rate(s.samples, prev.samples, prev.samples_per_s);
+    s.infohashes_per_s = rate(s.infohashes, prev.infohashes, prev.infohashes_per_s);
+    s.torrents_per_s = rate(s.torrents, prev.torrents, prev.torrents_per_s);
+    s.packets_in_per_s = rate(s.packets_in, prev.packets_in, prev.packets_in_per_s);
+    s.packets_out_per_s = rate(s.packets_out, prev.packets_out, prev.packets_out_per_s);
     std::vector<web::RoutingTableFill> fill;
     for (const auto fam : {IpAddress::Family::V4, IpAddress::Family::V6}) {
       const auto* t = node->table(fam);
@@ -568,13 +577,23 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   }
 
   void print_status(const CrawlSnapshot& s) {
+    // Log lines give the average since the previous line; the live line the smoothed rate.
+    const CrawlSnapshot& p = last_print;
+    const double dt = std::max(1e-3, s.uptime_s - p.uptime_s);
+    const auto per_s = [&](std::uint64_t a, std::uint64_t b, double live) {
+      return opts.status_line ? live : static_cast<double>(a - std::min(a, b)) / dt;
+    };
     const double attempts = static_cast<double>(s.torrents + s.fetch_failures);
     const std::string line = fmt::format(
         "nodes {} | samples {:.0f}/s | infohashes {} ({:.1f}/s) | metadata {} ({:.2f}/s, {:.0f}% ok) | "
         "queues: lookup {} (+{} active) fetch {} ({} conns) | pkts in {:.0f}/s out {:.0f}/s",
-        s.nodes_v4 + s.nodes_v6, s.samples_per_s, s.infohashes, s.infohashes_per_s, s.torrents, s.torrents_per_s,
+        s.nodes_v4 + s.nodes_v6, per_s(s.samples, p.samples, s.samples_per_s), s.infohashes,
+        per_s(s.infohashes, p.infohashes, s.infohashes_per_s), s.torrents,
+        per_s(s.torrents, p.torrents, s.torrents_per_s),
         attempts > 0 ? 100.0 * static_cast<double>(s.torrents) / attempts : 0.0, s.lookup_queue, s.lookups_active,
-        s.fetch_queue, s.connections, s.packets_in_per_s, s.packets_out_per_s);
+        s.fetch_queue, s.connections, per_s(s.packets_in, p.packets_in, s.packets_in_per_s),
+        per_s(s.packets_out, p.packets_out, s.packets_out_per_s));
+    last_print = s;
     if (opts.status_line) {
       std::fprintf(stderr, "\r\033[K%s", line.c_str());
     } else {
