@@ -53,6 +53,32 @@ void append_compact_peer(std::string& out, const Endpoint& ep);
 // Appends the 26/38-byte compact node form of `node` (by its endpoint's address family).
 void append_compact_node(std::string& out, const CompactNode& node);
 
+// A forward iterator over a view with size() and operator[](i): the compact blob views below.
+template <class List, class T>
+class IndexIterator {
+ public:
+  using value_type = T;
+  using difference_type = std::ptrdiff_t;
+  using iterator_category = std::forward_iterator_tag;
+  IndexIterator() = default;
+  IndexIterator(const List* l, std::size_t i) : list_(l), i_(i) {}
+  T operator*() const noexcept { return (*list_)[i_]; }
+  IndexIterator& operator++() noexcept {
+    ++i_;
+    return *this;
+  }
+  IndexIterator operator++(int) noexcept {
+    auto t = *this;
+    ++i_;
+    return t;
+  }
+  bool operator==(const IndexIterator& o) const noexcept { return i_ == o.i_; }
+
+ private:
+  const List* list_ = nullptr;
+  std::size_t i_ = 0;
+};
+
 // A validated view over concatenated compact node infos of one address family.
 class NodeList {
  public:
@@ -72,32 +98,9 @@ class NodeList {
   // Entry i (i < size()).
   CompactNode operator[](std::size_t i) const noexcept;
 
-  class iterator {
-   public:
-    using value_type = CompactNode;
-    using difference_type = std::ptrdiff_t;
-    using iterator_category = std::forward_iterator_tag;
-    iterator() = default;
-    CompactNode operator*() const noexcept { return (*list_)[i_]; }
-    iterator& operator++() noexcept {
-      ++i_;
-      return *this;
-    }
-    iterator operator++(int) noexcept {
-      auto t = *this;
-      ++i_;
-      return t;
-    }
-    bool operator==(const iterator& o) const noexcept { return i_ == o.i_; }
-
-   private:
-    friend class NodeList;
-    iterator(const NodeList* l, std::size_t i) : list_(l), i_(i) {}
-    const NodeList* list_ = nullptr;
-    std::size_t i_ = 0;
-  };
-  iterator begin() const noexcept { return {this, 0}; }
-  iterator end() const noexcept { return {this, size()}; }
+  using iterator = IndexIterator<NodeList, CompactNode>;
+  iterator begin() const noexcept { return iterator(this, 0); }
+  iterator end() const noexcept { return iterator(this, size()); }
 
   bool operator==(const NodeList& o) const noexcept { return family_ == o.family_ && bytes_ == o.bytes_; }
 
@@ -119,32 +122,9 @@ class SampleList {
   std::string_view bytes() const noexcept { return bytes_; }
   InfoHash operator[](std::size_t i) const noexcept;
 
-  class iterator {
-   public:
-    using value_type = InfoHash;
-    using difference_type = std::ptrdiff_t;
-    using iterator_category = std::forward_iterator_tag;
-    iterator() = default;
-    InfoHash operator*() const noexcept { return (*list_)[i_]; }
-    iterator& operator++() noexcept {
-      ++i_;
-      return *this;
-    }
-    iterator operator++(int) noexcept {
-      auto t = *this;
-      ++i_;
-      return t;
-    }
-    bool operator==(const iterator& o) const noexcept { return i_ == o.i_; }
-
-   private:
-    friend class SampleList;
-    iterator(const SampleList* l, std::size_t i) : list_(l), i_(i) {}
-    const SampleList* list_ = nullptr;
-    std::size_t i_ = 0;
-  };
-  iterator begin() const noexcept { return {this, 0}; }
-  iterator end() const noexcept { return {this, size()}; }
+  using iterator = IndexIterator<SampleList, InfoHash>;
+  iterator begin() const noexcept { return iterator(this, 0); }
+  iterator end() const noexcept { return iterator(this, size()); }
 
   bool operator==(const SampleList& o) const noexcept { return bytes_ == o.bytes_; }
 
