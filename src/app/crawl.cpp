@@ -123,6 +123,8 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   asio::steady_timer retry{io};  // bootstrap again when nothing could be resolved
   asio::signal_set signals{io, SIGINT, SIGTERM};
   std::vector<std::unique_ptr<net::UdpSocket>> sockets;
+  net::UdpSocket* socket_v4 = nullptr;  // views into `sockets`, by family
+  net::UdpSocket* socket_v6 = nullptr;
   std::unique_ptr<storage::Store> write_store;
   std::unique_ptr<storage::Store> read_store;
   std::unique_ptr<storage::StoreWriter> writer;
@@ -300,12 +302,12 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
 
   // ---- DatagramSink ----
   void send(std::string_view datagram, const Endpoint& to) override {
-    for (auto& s : sockets) {
-      if (s->local_endpoint().ip.family() == to.ip.family()) {
-        s->send(to, datagram);
-        return;
-      }
-    }
+    if (auto* s = socket_for(to.ip.family())) s->send(to, datagram);
+  }
+  // The socket of an address family (nullptr when not listening on it). No system call: this
+  // is on the path of every datagram we send.
+  net::UdpSocket* socket_for(IpAddress::Family f) const noexcept {
+    return f == IpAddress::Family::V4 ? socket_v4 : socket_v6;
   }
 
   void flush_sockets() {
@@ -386,6 +388,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
         if (pipeline->unchecked() > 0) next = std::min(next, now + std::chrono::milliseconds(20));
         arm(next);
       });
+      (ep.ip.is_v4() ? socket_v4 : socket_v6) = s.get();
       sockets.push_back(std::move(s));
     }
     return true;
@@ -449,10 +452,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
                                 } else {
                                   for (const auto& r : results) {
                                     const auto ep = net::from_asio(r.endpoint());
-                                    const bool usable = std::any_of(sockets.begin(), sockets.end(), [&](auto& s) {
-                                      return s->local_endpoint().ip.family() == ep.ip.family();
-                                    });
-                                    if (usable) routers->push_back(ep);
+                                    if (socket_for(ep.ip.family()) != nullptr) routers->push_back(ep);
                                   }
                                 }
                                 if (--*left == 0) done();
