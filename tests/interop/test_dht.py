@@ -90,6 +90,9 @@ def main():
         out, _ = crawl.communicate(timeout=args.seconds + 60)
         crawl = None
         print(out[-2000:])
+        if " torrents stored" not in out:
+            check(False, "the crawler ran (it stopped early: see its output above)")
+            return 1
         wt.send_signal(signal.SIGTERM)
         wt.communicate(timeout=20)
         wt = None
