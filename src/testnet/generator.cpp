@@ -29,78 +29,85 @@ constexpr std::int64_t kMaxPieceLength = 16 * kMiB;  // what mainstream creators
 // ---- word lists -----------------------------------------------------------------------------
 
 constexpr std::string_view kTitleWords[] = {
-    "Silent", "Harbor",  "Broken",  "Crown",   "Midnight", "Echo",     "Iron",    "Garden",   "Last",
-    "Frontier", "Winter", "Signal", "Hidden",  "River",    "Black",    "Mirror",  "Northern", "Lights",
-    "Glass",  "City",    "Lost",    "Empire",  "Red",      "Horizon",  "Burning", "Shore",    "Golden",
-    "Hour",   "Paper",   "Moon",    "Wild",    "Coast",    "Quiet",    "Storm",   "Dark",     "Matter",
-    "Blue",   "Valley",  "Savage",  "Kingdom", "Electric", "Dreams",   "Cold",    "Case",     "Second",
-    "Chance", "Little",  "Fires",   "Stranger", "Tides",   "Hollow",   "Point",   "Velvet",   "Road",
-    "Steel",  "Heart",   "Shadow",  "Line",    "Open",     "Water",    "Deep",    "Space",    "Copper",
-    "Sky",    "High",    "Castle",  "Twin",    "Peaks",    "Orchard",  "Lantern", "Atlas",    "Meridian"};
-constexpr std::string_view kGroups[] = {"NTb",   "FLUX",  "SPARKS", "GalaxyRG", "NOGRP",  "CAKES",   "EDITH",
-                                        "SMURF", "TEPES", "KOGi",   "ION10",    "MeGusta", "ETHEL",  "BAE",
-                                        "playWEB", "HONE", "ZeroTwo", "CMRG",   "TOMMY",  "SiGMA"};
+    "Silent",   "Harbor", "Broken", "Crown",    "Midnight", "Echo",    "Iron",    "Garden",   "Last",
+    "Frontier", "Winter", "Signal", "Hidden",   "River",    "Black",   "Mirror",  "Northern", "Lights",
+    "Glass",    "City",   "Lost",   "Empire",   "Red",      "Horizon", "Burning", "Shore",    "Golden",
+    "Hour",     "Paper",  "Moon",   "Wild",     "Coast",    "Quiet",   "Storm",   "Dark",     "Matter",
+    "Blue",     "Valley", "Savage", "Kingdom",  "Electric", "Dreams",  "Cold",    "Case",     "Second",
+    "Chance",   "Little", "Fires",  "Stranger", "Tides",    "Hollow",  "Point",   "Velvet",   "Road",
+    "Steel",    "Heart",  "Shadow", "Line",     "Open",     "Water",   "Deep",    "Space",    "Copper",
+    "Sky",      "High",   "Castle", "Twin",     "Peaks",    "Orchard", "Lantern", "Atlas",    "Meridian"};
+constexpr std::string_view kGroups[] = {
+    "NTb",   "FLUX",    "SPARKS", "GalaxyRG", "NOGRP",   "CAKES", "EDITH",   "SMURF", "TEPES", "KOGi",
+    "ION10", "MeGusta", "ETHEL",  "BAE",      "playWEB", "HONE",  "ZeroTwo", "CMRG",  "TOMMY", "SiGMA"};
 constexpr std::string_view kResolutions[] = {"480p", "720p", "1080p", "1080p", "1080p", "2160p"};
-constexpr std::string_view kSources[] = {"WEB-DL", "WEBRip",   "BluRay",      "HDTV",    "AMZN.WEB-DL",
+constexpr std::string_view kSources[] = {"WEB-DL",    "WEBRip",      "BluRay",       "HDTV", "AMZN.WEB-DL",
                                          "NF.WEB-DL", "DSNP.WEBRip", "BluRay.REMUX", "BDRip"};
 constexpr std::string_view kCodecs[] = {"x264", "x265", "H.264", "HEVC", "AV1", "10bit.x265"};
-constexpr std::string_view kAudio[] = {"DDP5.1", "AAC2.0", "DTS-HD.MA.5.1", "TrueHD.7.1.Atmos", "AC3", "Opus"};
+constexpr std::string_view kAudio[] = {"DDP5.1",           "AAC2.0", "DTS-HD.MA.5.1",
+                                       "TrueHD.7.1.Atmos", "AC3",    "Opus"};
 constexpr std::string_view kFirstNames[] = {"Anna",  "James",  "Maria",  "David",  "Elena", "Tom",   "Sofia",
                                             "Lucas", "Hannah", "Marcus", "Olivia", "Ivan",  "Chloe", "Noah",
                                             "Emma",  "Peter",  "Laura",  "Daniel", "Nora",  "Felix"};
-constexpr std::string_view kLastNames[] = {"Walker", "Novak",  "Hughes", "Berg",   "Lindqvist", "Moreau", "Keller",
-                                           "Santos", "Brennan", "Ito",   "Kowalski", "Reyes",   "Fischer", "Dunn",
-                                           "Okafor", "Sato",   "Hale",   "Marsh",  "Quinn",     "Abbott"};
-constexpr std::string_view kAccentedArtists[] = {"Zoë Lefèvre",  "Søren Kjær",       "Ángel Muñoz",
-                                                 "François Dupré", "Mariña Åström",  "Café Noir Ensemble",
-                                                 "Jürgen Weiß",  "Bjørn Ødegård",    "Chloé Bénard",
-                                                 "Łukasz Żółć",  "Ştefan Căpraru",   "Naïve Orchestra"};
-constexpr std::string_view kBandAdjectives[] = {"Velvet", "Neon",   "Paper",  "Hollow", "Electric", "Crystal",
-                                                "Amber",  "Static", "Golden", "Violet", "Silver",   "Wandering"};
+constexpr std::string_view kLastNames[] = {
+    "Walker",   "Novak", "Hughes",  "Berg", "Lindqvist", "Moreau", "Keller", "Santos", "Brennan", "Ito",
+    "Kowalski", "Reyes", "Fischer", "Dunn", "Okafor",    "Sato",   "Hale",   "Marsh",  "Quinn",   "Abbott"};
+constexpr std::string_view kAccentedArtists[] = {
+    "Zoë Lefèvre", "Søren Kjær",    "Ángel Muñoz",  "François Dupré", "Mariña Åström",  "Café Noir Ensemble",
+    "Jürgen Weiß", "Bjørn Ødegård", "Chloé Bénard", "Łukasz Żółć",    "Ştefan Căpraru", "Naïve Orchestra"};
+constexpr std::string_view kBandAdjectives[] = {"Velvet",   "Neon",    "Paper",  "Hollow",
+                                                "Electric", "Crystal", "Amber",  "Static",
+                                                "Golden",   "Violet",  "Silver", "Wandering"};
 constexpr std::string_view kBandNouns[] = {"Owls",    "Harbors", "Ghosts", "Engines", "Tigers", "Lanterns",
                                            "Orchids", "Foxes",   "Comets", "Rivers",  "Wolves", "Satellites"};
-constexpr std::string_view kAlbumWords[] = {"Echoes", "Afterglow", "Northbound", "Low Tide",  "Paper Planes",
-                                            "Weightless", "Glasshouse", "Static Bloom", "Long Way Home",
-                                            "Midnight Sun", "Coastlines", "Undertow",     "Hologram"};
-constexpr std::string_view kTrackWords[] = {"Intro",   "Daybreak", "Falling",   "Runaway",  "Slow Burn", "Hometown",
-                                            "Satellite", "Ashes",  "Undercurrent", "Fireflies", "Weather", "Outro",
-                                            "Mirrors", "Gravity",  "Lighthouse", "Parade",  "Vertigo",  "Tides"};
-constexpr std::string_view kMusicFormats[] = {"[FLAC]", "[FLAC 24-96]", "[MP3 320]", "[V0]", "(WEB, FLAC)", "[FLAC 16-44]"};
-constexpr std::string_view kTopics[] = {"Python",    "Machine Learning", "Kubernetes",  "Rust",      "Photography",
-                                        "Astronomy", "Linear Algebra",   "Woodworking", "Cooking",   "Guitar",
-                                        "Networking", "Statistics",      "Blender 3D",  "Go",        "Cryptography"};
-constexpr std::string_view kDataTopics[] = {"weather", "traffic", "genome", "sentiment", "satellite", "census",
-                                            "speech",  "wiki",    "code",   "retail",    "seismic",   "airquality"};
-constexpr std::string_view kCities[] = {"Lisbon", "Kyoto", "Reykjavik", "Marrakesh", "Prague", "Hanoi", "Oaxaca",
-                                        "Tallinn", "Cape Town", "Valparaíso", "Tromsø", "Kraków"};
-constexpr std::string_view kDistros[] = {"ubuntu", "debian", "Fedora-Workstation-Live", "archlinux", "linuxmint",
-                                         "kali-linux", "openSUSE-Leap", "FreeBSD", "AlmaLinux", "rocky-linux"};
+constexpr std::string_view kAlbumWords[] = {
+    "Echoes",       "Afterglow",     "Northbound",   "Low Tide",   "Paper Planes", "Weightless", "Glasshouse",
+    "Static Bloom", "Long Way Home", "Midnight Sun", "Coastlines", "Undertow",     "Hologram"};
+constexpr std::string_view kTrackWords[] = {"Intro",    "Daybreak",  "Falling", "Runaway",      "Slow Burn",
+                                            "Hometown", "Satellite", "Ashes",   "Undercurrent", "Fireflies",
+                                            "Weather",  "Outro",     "Mirrors", "Gravity",      "Lighthouse",
+                                            "Parade",   "Vertigo",   "Tides"};
+constexpr std::string_view kMusicFormats[] = {"[FLAC]", "[FLAC 24-96]", "[MP3 320]",
+                                              "[V0]",   "(WEB, FLAC)",  "[FLAC 16-44]"};
+constexpr std::string_view kTopics[] = {
+    "Python",     "Machine Learning", "Kubernetes",  "Rust",    "Photography",
+    "Astronomy",  "Linear Algebra",   "Woodworking", "Cooking", "Guitar",
+    "Networking", "Statistics",       "Blender 3D",  "Go",      "Cryptography"};
+constexpr std::string_view kDataTopics[] = {"weather",   "traffic", "genome",  "sentiment",
+                                            "satellite", "census",  "speech",  "wiki",
+                                            "code",      "retail",  "seismic", "airquality"};
+constexpr std::string_view kCities[] = {"Lisbon", "Kyoto",   "Reykjavik", "Marrakesh",  "Prague", "Hanoi",
+                                        "Oaxaca", "Tallinn", "Cape Town", "Valparaíso", "Tromsø", "Kraków"};
+constexpr std::string_view kDistros[] = {"ubuntu",    "debian",     "Fedora-Workstation-Live", "archlinux",
+                                         "linuxmint", "kali-linux", "openSUSE-Leap",           "FreeBSD",
+                                         "AlmaLinux", "rocky-linux"};
 constexpr std::string_view kArches[] = {"amd64", "x86_64", "arm64", "aarch64", "i386"};
 // Japanese (kana and kanji), for anime-style releases.
-constexpr std::string_view kJaPrefixes[] = {"夜明けの", "星降る", "蒼い", "永遠の", "静かな", "小さな", "最後の",
-                                            "風の", "月光の", "白銀の", "迷子の", "はじまりの"};
-constexpr std::string_view kJaNouns[] = {"旅人",   "図書館", "魔法使い", "約束", "物語", "街",
+constexpr std::string_view kJaPrefixes[] = {"夜明けの", "星降る", "蒼い",   "永遠の", "静かな", "小さな",
+                                            "最後の",   "風の",   "月光の", "白銀の", "迷子の", "はじまりの"};
+constexpr std::string_view kJaNouns[] = {"旅人",   "図書館", "魔法使い", "約束",   "物語",       "街",
                                          "騎士団", "花火",   "海辺",     "ひかり", "ものがたり", "コンパス"};
-constexpr std::string_view kJaGroups[] = {"SubsPlease", "Erai-raws", "Judas", "ASW", "Nekomoe kissaten", "LoliHouse"};
+constexpr std::string_view kJaGroups[] = {"SubsPlease", "Erai-raws",        "Judas",
+                                          "ASW",        "Nekomoe kissaten", "LoliHouse"};
 // Russian (Cyrillic).
-constexpr std::string_view kRuAdjectives[] = {"Тихий", "Северный", "Последний", "Золотой", "Белый", "Далёкий",
-                                              "Ночной", "Старый", "Зимний", "Летний"};
-constexpr std::string_view kRuNouns[] = {"дозор", "берег", "поезд", "город", "ветер", "сад", "рубеж", "вальс",
-                                         "маяк", "перевал"};
+constexpr std::string_view kRuAdjectives[] = {"Тихий",   "Северный", "Последний", "Золотой", "Белый",
+                                              "Далёкий", "Ночной",   "Старый",    "Зимний",  "Летний"};
+constexpr std::string_view kRuNouns[] = {"дозор", "берег", "поезд", "город", "ветер",
+                                         "сад",   "рубеж", "вальс", "маяк",  "перевал"};
 constexpr std::string_view kRuBands[] = {"Кино", "Сплин", "Звери", "Пикник", "Мумий Тролль", "Аквариум"};
 // Chinese.
-constexpr std::string_view kZhTitles[] = {"流浪地球", "长安十二时辰", "山河令", "明月几时有", "江湖夜雨", "三体",
-                                          "繁花", "漫长的季节", "隐秘的角落", "大江大河"};
+constexpr std::string_view kZhTitles[] = {"流浪地球", "长安十二时辰", "山河令",     "明月几时有", "江湖夜雨",
+                                          "三体",     "繁花",         "漫长的季节", "隐秘的角落", "大江大河"};
 // Greek.
-constexpr std::string_view kElWords[] = {"Θάλασσα", "Καλοκαίρι", "Αθήνα", "Νύχτα", "Τραγούδια", "Φεγγάρι",
-                                         "Ταξίδι", "Ήλιος"};
+constexpr std::string_view kElWords[] = {"Θάλασσα",   "Καλοκαίρι", "Αθήνα",  "Νύχτα",
+                                         "Τραγούδια", "Φεγγάρι",   "Ταξίδι", "Ήλιος"};
 // Emoji.
 constexpr std::string_view kEmoji[] = {"🎵", "🔥", "🌙", "🎧", "🎮", "📚", "🌊", "✨", "🚀", "🎬", "🌸", "💿"};
-constexpr std::string_view kEmojiThemes[] = {"Lo-Fi Study Beats", "Retro Game Soundtracks", "Synthwave Nights",
-                                             "Chill Jazz Café",   "Ambient Rain Sounds",    "Piano Covers",
-                                             "Summer Hits",       "Deep Focus"};
-constexpr std::string_view kSubLanguages[] = {"English", "Español", "Français", "Deutsch", "Português", "Русский",
-                                              "日本語",   "中文",     "Italiano", "Ελληνικά"};
+constexpr std::string_view kEmojiThemes[] = {
+    "Lo-Fi Study Beats",   "Retro Game Soundtracks", "Synthwave Nights", "Chill Jazz Café",
+    "Ambient Rain Sounds", "Piano Covers",           "Summer Hits",      "Deep Focus"};
+constexpr std::string_view kSubLanguages[] = {"English", "Español", "Français", "Deutsch",  "Português",
+                                              "Русский", "日本語",  "中文",     "Italiano", "Ελληνικά"};
 
 // ---- helpers --------------------------------------------------------------------------------
 
@@ -120,7 +127,9 @@ std::int64_t between(Rng& rng, std::int64_t lo, std::int64_t hi) {
   return lo + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(hi - lo + 1)));
 }
 
-double unit(Rng& rng) { return static_cast<double>(rng.next() >> 11) * 0x1.0p-53; }
+double unit(Rng& rng) {
+  return static_cast<double>(rng.next() >> 11) * 0x1.0p-53;
+}
 
 // Log-uniform in [lo, hi]: sizes of real files spread over orders of magnitude.
 std::int64_t size_between(Rng& rng, std::int64_t lo, std::int64_t hi) {
@@ -157,15 +166,22 @@ std::string title(Rng& rng, std::string_view sep, int min_words, int max_words) 
   return s;
 }
 
-std::string year(Rng& rng) { return std::to_string(between(rng, 1975, 2024)); }
+std::string year(Rng& rng) {
+  return std::to_string(between(rng, 1975, 2024));
+}
 
-std::string person(Rng& rng) { return std::string(pick(rng, kFirstNames)) + " " + std::string(pick(rng, kLastNames)); }
+std::string person(Rng& rng) {
+  return std::string(pick(rng, kFirstNames)) + " " + std::string(pick(rng, kLastNames));
+}
 
 std::string band(Rng& rng) {
   switch (rng.below(3)) {
-    case 0: return "The " + std::string(pick(rng, kBandAdjectives)) + " " + std::string(pick(rng, kBandNouns));
-    case 1: return person(rng);
-    default: return std::string(pick(rng, kBandAdjectives)) + " " + std::string(pick(rng, kBandNouns));
+    case 0:
+      return "The " + std::string(pick(rng, kBandAdjectives)) + " " + std::string(pick(rng, kBandNouns));
+    case 1:
+      return person(rng);
+    default:
+      return std::string(pick(rng, kBandAdjectives)) + " " + std::string(pick(rng, kBandNouns));
   }
 }
 
@@ -216,9 +232,9 @@ void movie_extras(Rng& rng, const std::string& stem, Draft& d) {
 
 void episode(Rng& rng, bool multi, Draft& d) {
   const auto show = title(rng, ".", 1, 3);
-  const auto stem = show + ".S" + two_digits(between(rng, 1, 12)) + "E" + two_digits(between(rng, 1, 24)) + "." +
-                    std::string(pick(rng, kResolutions)) + "." + std::string(pick(rng, kSources)) + "." +
-                    std::string(pick(rng, kCodecs)) + "-" + std::string(pick(rng, kGroups));
+  const auto stem = show + ".S" + two_digits(between(rng, 1, 12)) + "E" + two_digits(between(rng, 1, 24)) +
+                    "." + std::string(pick(rng, kResolutions)) + "." + std::string(pick(rng, kSources)) +
+                    "." + std::string(pick(rng, kCodecs)) + "-" + std::string(pick(rng, kGroups));
   const auto size = size_between(rng, 150 * kMiB, 4 * kGiB);
   if (!multi) return d.single(stem + ".mkv", size);
   d.name = stem;
@@ -242,8 +258,9 @@ void season_pack(Rng& rng, bool /*multi*/, Draft& d) {
 
 void movie(Rng& rng, bool multi, Draft& d) {
   const bool uhd = rng.chance(0.25);
-  const auto stem = title(rng, ".", 1, 4) + "." + year(rng) + "." + (uhd ? "2160p" : std::string(pick(rng, kResolutions))) +
-                    "." + std::string(pick(rng, kSources)) + "." + std::string(pick(rng, kAudio)) + "." +
+  const auto stem = title(rng, ".", 1, 4) + "." + year(rng) + "." +
+                    (uhd ? "2160p" : std::string(pick(rng, kResolutions))) + "." +
+                    std::string(pick(rng, kSources)) + "." + std::string(pick(rng, kAudio)) + "." +
                     std::string(pick(rng, kCodecs)) + "-" + std::string(pick(rng, kGroups));
   const auto size = uhd ? size_between(rng, 8 * kGiB, 60 * kGiB) : size_between(rng, 700 * kMiB, 15 * kGiB);
   if (!multi) return d.single(stem + ".mkv", size);
@@ -259,8 +276,8 @@ void album_tracks(Rng& rng, Draft& d, std::string_view ext, std::int64_t lo, std
   for (std::int64_t t = 1; t <= tracks; ++t) {
     std::vector<std::string> comps;
     if (!dirs.empty()) comps.push_back(t <= tracks / 2 ? dirs[0] : dirs[1]);
-    comps.push_back(two_digits(t) + " - " + std::string(pick(rng, kTrackWords)) + (rng.chance(0.3) ? " (Live)" : "") +
-                    "." + std::string(ext));
+    comps.push_back(two_digits(t) + " - " + std::string(pick(rng, kTrackWords)) +
+                    (rng.chance(0.3) ? " (Live)" : "") + "." + std::string(ext));
     d.add(std::move(comps), size_between(rng, lo, hi));
   }
   if (rng.chance(0.8)) d.add({"cover.jpg"}, size_between(rng, 80 * kKiB, 3 * kMiB));
@@ -290,7 +307,8 @@ void software(Rng& rng, bool multi, Draft& d) {
   d.add({iso}, size);
   d.add({"SHA256SUMS"}, between(rng, 100, 2000));
   d.add({"SHA256SUMS.gpg"}, between(rng, 400, 900));
-  if (rng.chance(0.4)) d.add({"netinst", distro + "-" + version + "-netinst.iso"}, size_between(rng, 200 * kMiB, 700 * kMiB));
+  if (rng.chance(0.4))
+    d.add({"netinst", distro + "-" + version + "-netinst.iso"}, size_between(rng, 200 * kMiB, 700 * kMiB));
 }
 
 void ebook(Rng& rng, bool multi, Draft& d) {
@@ -310,15 +328,16 @@ void ebook(Rng& rng, bool multi, Draft& d) {
 }
 
 void dataset(Rng& rng, bool multi, Draft& d) {
-  const auto stem = std::string(pick(rng, kDataTopics)) + "-" + std::string(pick(rng, kDataTopics)) + "-dataset-v" +
-                    std::to_string(between(rng, 1, 9));
+  const auto stem = std::string(pick(rng, kDataTopics)) + "-" + std::string(pick(rng, kDataTopics)) +
+                    "-dataset-v" + std::to_string(between(rng, 1, 9));
   if (!multi) return d.single(stem + ".tar.zst", size_between(rng, 500 * kMiB, 40 * kGiB));
   d.name = stem;
   const auto shards = between(rng, 4, 200);
   const auto base = size_between(rng, 20 * kMiB, 1 * kGiB);
   for (std::int64_t s = 0; s < shards; ++s) {
     const bool test = s >= shards - std::max<std::int64_t>(1, shards / 10);
-    d.add({"data", std::string(test ? "test-" : "train-") + digits(s, 5) + "-of-" + digits(shards, 5) + ".parquet"},
+    d.add({"data",
+           std::string(test ? "test-" : "train-") + digits(s, 5) + "-of-" + digits(shards, 5) + ".parquet"},
           around(rng, base, 5));
   }
   d.add({"README.md"}, between(rng, 2 * kKiB, 40 * kKiB));
@@ -345,8 +364,10 @@ void course(Rng& rng, bool /*multi*/, Draft& d) {
     const auto section = two_digits(s) + " - " + title(rng, " ", 1, 3);
     const auto lessons = between(rng, 2, 9);
     for (std::int64_t l = 1; l <= lessons; ++l) {
-      d.add({section, two_digits(l) + " - " + title(rng, " ", 1, 3) + ".mp4"}, size_between(rng, 20 * kMiB, 400 * kMiB));
-      if (rng.chance(0.3)) d.add({section, two_digits(l) + " - notes.pdf"}, size_between(rng, 100 * kKiB, 3 * kMiB));
+      d.add({section, two_digits(l) + " - " + title(rng, " ", 1, 3) + ".mp4"},
+            size_between(rng, 20 * kMiB, 400 * kMiB));
+      if (rng.chance(0.3))
+        d.add({section, two_digits(l) + " - notes.pdf"}, size_between(rng, 100 * kKiB, 3 * kMiB));
     }
   }
 }
@@ -381,14 +402,15 @@ void russian(Rng& rng, bool multi, Draft& d) {
     d.name = base + " [FLAC]";
     const auto tracks = between(rng, 8, 14);
     for (std::int64_t t = 1; t <= tracks; ++t) {
-      d.add({two_digits(t) + ". " + std::string(pick(rng, kRuAdjectives)) + " " + std::string(pick(rng, kRuNouns)) +
-             ".flac"},
+      d.add({two_digits(t) + ". " + std::string(pick(rng, kRuAdjectives)) + " " +
+             std::string(pick(rng, kRuNouns)) + ".flac"},
             size_between(rng, 15 * kMiB, 60 * kMiB));
     }
     return;
   }
-  const auto film = std::string(pick(rng, kRuAdjectives)) + " " + std::string(pick(rng, kRuNouns)) + " (" + year(rng) +
-                    ") " + std::string(pick(rng, kSources)) + " " + std::string(pick(rng, kResolutions));
+  const auto film = std::string(pick(rng, kRuAdjectives)) + " " + std::string(pick(rng, kRuNouns)) + " (" +
+                    year(rng) + ") " + std::string(pick(rng, kSources)) + " " +
+                    std::string(pick(rng, kResolutions));
   const auto size = size_between(rng, 700 * kMiB, 12 * kGiB);
   if (!multi) return d.single(film + ".mkv", size);
   d.name = film;
@@ -400,11 +422,13 @@ void russian(Rng& rng, bool multi, Draft& d) {
 void chinese(Rng& rng, bool multi, Draft& d) {
   const auto show = std::string(pick(rng, kZhTitles));
   const auto res = rng.chance(0.5) ? std::string("4K") : std::string("1080P");
-  if (!multi) return d.single(show + " " + year(rng) + " " + res + ".mp4", size_between(rng, 1 * kGiB, 20 * kGiB));
+  if (!multi)
+    return d.single(show + " " + year(rng) + " " + res + ".mp4", size_between(rng, 1 * kGiB, 20 * kGiB));
   const auto episodes = between(rng, 8, 40);
   d.name = show + " 第一季 全" + std::to_string(episodes) + "集 " + res;
   const auto base = size_between(rng, 300 * kMiB, 2 * kGiB);
-  for (std::int64_t e = 1; e <= episodes; ++e) d.add({show + " 第" + two_digits(e) + "集.mp4"}, around(rng, base, 10));
+  for (std::int64_t e = 1; e <= episodes; ++e)
+    d.add({show + " 第" + two_digits(e) + "集.mp4"}, around(rng, base, 10));
 }
 
 void greek(Rng& rng, bool multi, Draft& d) {
@@ -418,7 +442,8 @@ void greek(Rng& rng, bool multi, Draft& d) {
 void emoji(Rng& rng, bool multi, Draft& d) {
   const auto e1 = std::string(pick(rng, kEmoji));
   const auto theme = std::string(pick(rng, kEmojiThemes));
-  const auto base = e1 + " " + theme + " Vol. " + std::to_string(between(rng, 1, 12)) + " (" + year(rng) + ")";
+  const auto base =
+      e1 + " " + theme + " Vol. " + std::to_string(between(rng, 1, 12)) + " (" + year(rng) + ")";
   if (!multi) return d.single(base + ".mp3", size_between(rng, 60 * kMiB, 400 * kMiB));
   d.name = base + " " + std::string(pick(rng, kEmoji));
   album_tracks(rng, d, "mp3", 3 * kMiB, 12 * kMiB);
@@ -432,13 +457,13 @@ struct Category {
 };
 
 constexpr Category kLatin[] = {
-    {episode, true, true, 18},  {season_pack, false, true, 8}, {movie, true, true, 16}, {album, true, true, 14},
-    {software, true, true, 8},  {ebook, true, true, 8},        {dataset, true, true, 6}, {photos, true, true, 5},
-    {course, false, true, 5},
+    {episode, true, true, 18}, {season_pack, false, true, 8}, {movie, true, true, 16},
+    {album, true, true, 14},   {software, true, true, 8},     {ebook, true, true, 8},
+    {dataset, true, true, 6},  {photos, true, true, 5},       {course, false, true, 5},
 };
 constexpr Category kUnicode[] = {
-    {anime, true, true, 30}, {russian, true, true, 25}, {chinese, true, true, 15}, {greek, true, true, 10},
-    {emoji, true, true, 20},
+    {anime, true, true, 30}, {russian, true, true, 25}, {chinese, true, true, 15},
+    {greek, true, true, 10}, {emoji, true, true, 20},
 };
 
 template <std::size_t N>
@@ -484,7 +509,8 @@ void dedupe(std::vector<GeneratedFile>& files) {
   std::set<std::vector<std::string>> seen;
   std::set<std::vector<std::string>> dirs;
   for (const auto& f : files)
-    for (std::size_t n = 1; n < f.components.size(); ++n) dirs.emplace(f.components.begin(), f.components.begin() + static_cast<std::ptrdiff_t>(n));
+    for (std::size_t n = 1; n < f.components.size(); ++n)
+      dirs.emplace(f.components.begin(), f.components.begin() + static_cast<std::ptrdiff_t>(n));
   for (auto& f : files) {
     auto c = f.components;
     for (int i = 2; seen.count(c) != 0 || dirs.count(c) != 0; ++i) {
@@ -504,9 +530,12 @@ void dedupe(std::vector<GeneratedFile>& files) {
 
 std::string_view to_string(TorrentKind k) noexcept {
   switch (k) {
-    case TorrentKind::V1: return "v1";
-    case TorrentKind::V2: return "v2";
-    case TorrentKind::Hybrid: return "hybrid";
+    case TorrentKind::V1:
+      return "v1";
+    case TorrentKind::V2:
+      return "v2";
+    case TorrentKind::Hybrid:
+      return "hybrid";
   }
   return "v1";
 }
@@ -526,7 +555,8 @@ std::string GeneratedTorrent::kind_name() const {
   return std::string(to_string(kind)) + (multi_file ? "-multi" : "-single");
 }
 
-TorrentGenerator::TorrentGenerator(std::uint64_t seed, GeneratorConfig config) : seed_(seed), config_(config) {}
+TorrentGenerator::TorrentGenerator(std::uint64_t seed, GeneratorConfig config)
+    : seed_(seed), config_(config) {}
 
 GeneratedTorrent TorrentGenerator::generate(std::uint64_t index) const {
   Rng rng(splitmix64(seed_ ^ splitmix64(index ^ 0x7465'7374'6e65'7400ull)));
@@ -539,7 +569,7 @@ GeneratedTorrent TorrentGenerator::generate(std::uint64_t index) const {
     t.multi_file = index % 2 == 1;
   } else {
     const double k = unit(rng);
-    t.kind = k < config_.v2_share ? TorrentKind::V2
+    t.kind = k < config_.v2_share                          ? TorrentKind::V2
              : k < config_.v2_share + config_.hybrid_share ? TorrentKind::Hybrid
                                                            : TorrentKind::V1;
     t.multi_file = rng.chance(config_.multi_file_share);
@@ -549,7 +579,8 @@ GeneratedTorrent TorrentGenerator::generate(std::uint64_t index) const {
   Draft d;
   const CategoryFn fn = unicode ? choose(rng, kUnicode, t.multi_file) : choose(rng, kLatin, t.multi_file);
   fn(rng, t.multi_file, d);
-  if (d.files.size() > std::max<std::size_t>(1, config_.max_files)) d.files.resize(std::max<std::size_t>(1, config_.max_files));
+  if (d.files.size() > std::max<std::size_t>(1, config_.max_files))
+    d.files.resize(std::max<std::size_t>(1, config_.max_files));
   if (t.multi_file) {
     dedupe(d.files);
     // The dict's order is the v2 tree's order (dict keys sorted byte-wise, depth first), which
@@ -650,7 +681,8 @@ Result<void, std::string> verify(const GeneratedTorrent& t) {
   if (p.single_file == t.multi_file) return fail("single/multi-file layout differs");
   if (p.files.size() != t.files.size()) return fail("file count differs");
   for (std::size_t i = 0; i < t.files.size(); ++i) {
-    if (p.files[i].path != t.files[i].path) return fail("file " + std::to_string(i) + " path '" + p.files[i].path + "'");
+    if (p.files[i].path != t.files[i].path)
+      return fail("file " + std::to_string(i) + " path '" + p.files[i].path + "'");
     if (p.files[i].length != t.files[i].length) return fail("file " + std::to_string(i) + " length differs");
   }
   if (t.kind == TorrentKind::Hybrid && t.multi_file) {

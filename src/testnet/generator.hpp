@@ -65,11 +65,11 @@ struct GeneratedTorrent {
   bool multi_file = false;
   std::string name;
   std::int64_t piece_length = 0;
-  std::int64_t total_bytes = 0;       // user files only (no pad files)
-  std::vector<GeneratedFile> files;   // user files in the dict's order (the v2 tree's order)
-  std::string info;                   // the bencoded info dict
-  std::optional<InfoHash> v1;         // SHA-1 of `info` (v1, hybrid)
-  std::optional<Sha256Digest> v2;     // SHA-256 of `info` (v2, hybrid)
+  std::int64_t total_bytes = 0;      // user files only (no pad files)
+  std::vector<GeneratedFile> files;  // user files in the dict's order (the v2 tree's order)
+  std::string info;                  // the bencoded info dict
+  std::optional<InfoHash> v1;        // SHA-1 of `info` (v1, hybrid)
+  std::optional<Sha256Digest> v2;    // SHA-256 of `info` (v2, hybrid)
 
   // DHT keys, v1 first: one for v1 or v2, two for a hybrid.
   std::vector<InfoHash> dht_keys() const;

@@ -59,7 +59,8 @@ ManifestTorrent manifest_entry(const GeneratedTorrent& t) {
   m.kind = t.kind_name();
   m.name = t.name;
   if (t.v1) m.infohash_v1 = t.v1->hex();
-  if (t.v2) m.infohash_v2 = to_hex(std::string_view(reinterpret_cast<const char*>(t.v2->data()), t.v2->size()));
+  if (t.v2)
+    m.infohash_v2 = to_hex(std::string_view(reinterpret_cast<const char*>(t.v2->data()), t.v2->size()));
   for (const auto& k : t.dht_keys()) m.dht_keys.push_back(k.hex());
   m.total_bytes = t.total_bytes;
   m.piece_length = t.piece_length;
@@ -109,7 +110,8 @@ Result<void, std::string> ManifestWriter::finish(const Manifest& m) {
   if (!out_) return Unexpected{"writing " + partial_.string() + " failed"};
   std::error_code ec;
   std::filesystem::rename(partial_, path_, ec);
-  if (ec) return Unexpected{"cannot rename " + partial_.string() + " to " + path_.string() + ": " + ec.message()};
+  if (ec)
+    return Unexpected{"cannot rename " + partial_.string() + " to " + path_.string() + ": " + ec.message()};
   finished_ = true;
   return {};
 }
@@ -143,7 +145,8 @@ Result<Manifest, std::string> parse_manifest(std::string_view text) {
       e.total_bytes = t.at("total_bytes").get<std::int64_t>();
       e.piece_length = t.at("piece_length").get<std::int64_t>();
       e.file_count = t.at("file_count").get<std::size_t>();
-      for (const auto& f : t.at("files")) e.files.push_back({f.at("path").get<std::string>(), f.at("length").get<std::int64_t>()});
+      for (const auto& f : t.at("files"))
+        e.files.push_back({f.at("path").get<std::string>(), f.at("length").get<std::int64_t>()});
       e.seeder = t.value("seeder", std::string());
       e.liars = string_list(t, "liars");
       e.slow = string_list(t, "slow");

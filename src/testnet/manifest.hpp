@@ -49,9 +49,9 @@ struct ManifestTorrent {
   std::int64_t piece_length = 0;
   std::size_t file_count = 0;
   std::vector<ManifestFile> files;
-  std::string seeder;               // "ip:port"
-  std::vector<std::string> liars;   // "ip:port" of peers serving corrupt metadata
-  std::vector<std::string> slow;    // "ip:port" of slow-drip peers
+  std::string seeder;              // "ip:port"
+  std::vector<std::string> liars;  // "ip:port" of peers serving corrupt metadata
+  std::vector<std::string> slow;   // "ip:port" of slow-drip peers
   bool operator==(const ManifestTorrent&) const = default;
 };
 

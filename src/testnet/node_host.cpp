@@ -45,23 +45,32 @@ struct NodeHost::Slot {
 };
 
 NodeHost::NodeHost(asio::io_context& io, std::size_t receive_buffer_bytes)
-    : io_(io), timer_(io), rx_(kReceiveBuffer), rcvbuf_(receive_buffer_bytes), alive_(std::make_shared<bool>(true)) {}
+    : io_(io),
+      timer_(io),
+      rx_(kReceiveBuffer),
+      rcvbuf_(receive_buffer_bytes),
+      alive_(std::make_shared<bool>(true)) {}
 
-NodeHost::~NodeHost() { close(); }
+NodeHost::~NodeHost() {
+  close();
+}
 
 Result<std::size_t, std::string> NodeHost::add(const dht::NodeConfig& cfg, const Endpoint& v4,
                                                const std::optional<Endpoint>& v6, dht::Observer* observer) {
   if (closed_) return Unexpected{std::string("node host is closed")};
   auto s = std::make_shared<Slot>(io_);
   s->index = static_cast<std::uint32_t>(slots_.size());
-  const auto open = [this](asio::ip::udp::socket& sock, const Endpoint& at, Endpoint& bound) -> Result<void, std::string> {
+  const auto open = [this](asio::ip::udp::socket& sock, const Endpoint& at,
+                           Endpoint& bound) -> Result<void, std::string> {
     std::error_code ec;
     const auto ep = net::to_asio(at);
-    if (sock.open(ep.protocol(), ec); ec) return Unexpected{"cannot open a UDP socket for " + at.to_string() + ": " + ec.message()};
+    if (sock.open(ep.protocol(), ec); ec)
+      return Unexpected{"cannot open a UDP socket for " + at.to_string() + ": " + ec.message()};
     if (ep.address().is_v6()) sock.set_option(asio::ip::v6_only(true), ec);
     if (rcvbuf_ > 0) sock.set_option(asio::socket_base::receive_buffer_size(static_cast<int>(rcvbuf_)), ec);
     if (sock.bind(ep, ec); ec) return Unexpected{"cannot bind UDP " + at.to_string() + ": " + ec.message()};
-    if (sock.non_blocking(true, ec); ec) return Unexpected{"cannot make " + at.to_string() + " non-blocking: " + ec.message()};
+    if (sock.non_blocking(true, ec); ec)
+      return Unexpected{"cannot make " + at.to_string() + " non-blocking: " + ec.message()};
     const auto local = sock.local_endpoint(ec);
     bound = ec ? at : net::from_asio(local);
     return {};
@@ -84,14 +93,26 @@ Result<std::size_t, std::string> NodeHost::add(const dht::NodeConfig& cfg, const
   return static_cast<std::size_t>(s->index);
 }
 
-dht::Node& NodeHost::node(std::size_t i) { return *slots_[i]->node; }
-const dht::Node& NodeHost::node(std::size_t i) const { return *slots_[i]->node; }
-const Endpoint& NodeHost::endpoint(std::size_t i) const { return slots_[i]->ep4; }
-const std::optional<Endpoint>& NodeHost::endpoint6(std::size_t i) const { return slots_[i]->ep6; }
+dht::Node& NodeHost::node(std::size_t i) {
+  return *slots_[i]->node;
+}
+const dht::Node& NodeHost::node(std::size_t i) const {
+  return *slots_[i]->node;
+}
+const Endpoint& NodeHost::endpoint(std::size_t i) const {
+  return slots_[i]->ep4;
+}
+const std::optional<Endpoint>& NodeHost::endpoint6(std::size_t i) const {
+  return slots_[i]->ep6;
+}
 
-void NodeHost::poke(std::size_t i) { rearm(*slots_[i], slots_[i]->node->next_wake()); }
+void NodeHost::poke(std::size_t i) {
+  rearm(*slots_[i], slots_[i]->node->next_wake());
+}
 
-void NodeHost::set_filter(std::size_t i, OutFilter filter) { slots_[i]->filter = std::move(filter); }
+void NodeHost::set_filter(std::size_t i, OutFilter filter) {
+  slots_[i]->filter = std::move(filter);
+}
 
 bool NodeHost::send_raw(std::size_t i, const Endpoint& to, std::string_view bytes) {
   Slot& s = *slots_[i];
@@ -143,28 +164,28 @@ bool NodeHost::write(Slot& s, bool v6, std::string_view bytes, const Endpoint& t
 void NodeHost::arm_write(const std::shared_ptr<Slot>& s, bool v6) {
   if (s->write_armed[v6 ? 1 : 0]) return;
   s->write_armed[v6 ? 1 : 0] = true;
-  s->sock(v6).async_wait(asio::socket_base::wait_write, [this, s, v6, alive = std::weak_ptr<bool>(alive_)](
-                                                            std::error_code ec) {
-    if (alive.expired() || s->closed) return;
-    s->write_armed[v6 ? 1 : 0] = false;
-    if (ec) return;
-    auto& q = *s->backlog[v6 ? 1 : 0];
-    while (!q.empty()) {
-      std::error_code wec;
-      const auto& [to, bytes] = q.front();
-      s->sock(v6).send_to(asio::buffer(bytes), net::to_asio(to), 0, wec);
-      if (would_block(wec)) break;
-      if (wec) {
-        ++counters_.send_errors;
-      } else {
-        ++counters_.datagrams_out;
-        counters_.bytes_out += bytes.size();
-        if (hosted_.count(to) == 0) ++counters_.external_out;
-      }
-      q.pop_front();
-    }
-    if (!q.empty()) arm_write(s, v6);
-  });
+  s->sock(v6).async_wait(asio::socket_base::wait_write,
+                         [this, s, v6, alive = std::weak_ptr<bool>(alive_)](std::error_code ec) {
+                           if (alive.expired() || s->closed) return;
+                           s->write_armed[v6 ? 1 : 0] = false;
+                           if (ec) return;
+                           auto& q = *s->backlog[v6 ? 1 : 0];
+                           while (!q.empty()) {
+                             std::error_code wec;
+                             const auto& [to, bytes] = q.front();
+                             s->sock(v6).send_to(asio::buffer(bytes), net::to_asio(to), 0, wec);
+                             if (would_block(wec)) break;
+                             if (wec) {
+                               ++counters_.send_errors;
+                             } else {
+                               ++counters_.datagrams_out;
+                               counters_.bytes_out += bytes.size();
+                               if (hosted_.count(to) == 0) ++counters_.external_out;
+                             }
+                             q.pop_front();
+                           }
+                           if (!q.empty()) arm_write(s, v6);
+                         });
 }
 
 void NodeHost::arm_read(const std::shared_ptr<Slot>& s, bool v6) {

@@ -51,11 +51,11 @@ struct NodeHostCounters {
   std::uint64_t datagrams_out = 0;
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
-  std::uint64_t send_errors = 0;     // the kernel refused (unreachable, invalid address, ...)
-  std::uint64_t backlog_drops = 0;   // the kernel's buffer and our backlog were full
-  std::uint64_t oversize_in = 0;     // datagrams larger than the receive buffer (dropped)
-  std::uint64_t ticks = 0;           // Node::tick() calls
-  std::uint64_t raw_out = 0;         // send_raw() datagrams
+  std::uint64_t send_errors = 0;    // the kernel refused (unreachable, invalid address, ...)
+  std::uint64_t backlog_drops = 0;  // the kernel's buffer and our backlog were full
+  std::uint64_t oversize_in = 0;    // datagrams larger than the receive buffer (dropped)
+  std::uint64_t ticks = 0;          // Node::tick() calls
+  std::uint64_t raw_out = 0;        // send_raw() datagrams
   // Traffic with endpoints the host does not run (a crawler, a client): what an outsider cost.
   std::uint64_t external_in = 0;
   std::uint64_t external_out = 0;
@@ -65,7 +65,8 @@ class NodeHost {
  public:
   // Rewrites one outgoing datagram of a node: returns the bytes to send instead (a view of
   // `datagram` or of `scratch`), or an empty view to drop it.
-  using OutFilter = std::function<std::string_view(std::string_view datagram, const Endpoint& to, std::string& scratch)>;
+  using OutFilter =
+      std::function<std::string_view(std::string_view datagram, const Endpoint& to, std::string& scratch)>;
 
   static constexpr std::size_t kMaxBacklog = 256;       // datagrams per socket when the kernel is full
   static constexpr std::size_t kMaxReadsPerWake = 64;   // fairness between sockets

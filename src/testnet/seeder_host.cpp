@@ -57,9 +57,15 @@ struct SeederHost::Conn {
 };
 
 SeederHost::SeederHost(asio::io_context& io, SeederHostConfig config, MetadataCatalog& catalog)
-    : io_(io), config_(std::move(config)), catalog_(catalog), rx_(64 * 1024), alive_(std::make_shared<bool>(true)) {}
+    : io_(io),
+      config_(std::move(config)),
+      catalog_(catalog),
+      rx_(64 * 1024),
+      alive_(std::make_shared<bool>(true)) {}
 
-SeederHost::~SeederHost() { close(); }
+SeederHost::~SeederHost() {
+  close();
+}
 
 Result<Endpoint, std::string> SeederHost::listen(const Endpoint& at, std::uint32_t id,
                                                  const peerwire::SeederBehavior* behavior) {
@@ -69,11 +75,13 @@ Result<Endpoint, std::string> SeederHost::listen(const Endpoint& at, std::uint32
   auto l = std::make_shared<Listener>(io_, id, cfg);
   std::error_code ec;
   const auto ep = net::to_asio_tcp(at);
-  if (l->acceptor.open(ep.protocol(), ec); ec) return Unexpected{"cannot open a TCP socket for " + at.to_string() + ": " + ec.message()};
+  if (l->acceptor.open(ep.protocol(), ec); ec)
+    return Unexpected{"cannot open a TCP socket for " + at.to_string() + ": " + ec.message()};
   // Allows a restart while old connections linger in TIME_WAIT; does not allow two listeners.
   l->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (ep.address().is_v6()) l->acceptor.set_option(asio::ip::v6_only(true), ec);
-  if (l->acceptor.bind(ep, ec); ec) return Unexpected{"cannot bind TCP " + at.to_string() + ": " + ec.message()};
+  if (l->acceptor.bind(ep, ec); ec)
+    return Unexpected{"cannot bind TCP " + at.to_string() + ": " + ec.message()};
   if (l->acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) {
     return Unexpected{"cannot listen on TCP " + at.to_string() + ": " + ec.message()};
   }
@@ -84,28 +92,29 @@ Result<Endpoint, std::string> SeederHost::listen(const Endpoint& at, std::uint32
 }
 
 void SeederHost::accept_next(const std::shared_ptr<Listener>& l) {
-  l->acceptor.async_accept([this, l, alive = std::weak_ptr<bool>(alive_)](std::error_code ec, asio::ip::tcp::socket s) {
-    if (alive.expired() || l->closed) return;
-    if (ec) {
-      if (ec == asio::error::operation_aborted) return;
-      ++counters_.accept_errors;  // e.g. out of file descriptors: back off instead of spinning
-      l->backoff.expires_after(config_.accept_backoff);
-      l->backoff.async_wait([this, l, alive](std::error_code tec) {
-        if (tec || alive.expired() || l->closed) return;
+  l->acceptor.async_accept(
+      [this, l, alive = std::weak_ptr<bool>(alive_)](std::error_code ec, asio::ip::tcp::socket s) {
+        if (alive.expired() || l->closed) return;
+        if (ec) {
+          if (ec == asio::error::operation_aborted) return;
+          ++counters_.accept_errors;  // e.g. out of file descriptors: back off instead of spinning
+          l->backoff.expires_after(config_.accept_backoff);
+          l->backoff.async_wait([this, l, alive](std::error_code tec) {
+            if (tec || alive.expired() || l->closed) return;
+            accept_next(l);
+          });
+          return;
+        }
+        ++counters_.accepted;
+        if (conns_.size() >= config_.max_connections) {
+          ++counters_.refused_cap;
+          std::error_code cec;
+          s.close(cec);
+        } else {
+          start(l, std::move(s));
+        }
         accept_next(l);
       });
-      return;
-    }
-    ++counters_.accepted;
-    if (conns_.size() >= config_.max_connections) {
-      ++counters_.refused_cap;
-      std::error_code cec;
-      s.close(cec);
-    } else {
-      start(l, std::move(s));
-    }
-    accept_next(l);
-  });
 }
 
 void SeederHost::start(const std::shared_ptr<Listener>& l, asio::ip::tcp::socket socket) {
@@ -124,28 +133,29 @@ void SeederHost::start(const std::shared_ptr<Listener>& l, asio::ip::tcp::socket
 }
 
 void SeederHost::arm_read(const std::shared_ptr<Conn>& c) {
-  c->socket.async_wait(asio::socket_base::wait_read, [this, c, alive = std::weak_ptr<bool>(alive_)](std::error_code ec) {
-    if (alive.expired() || c->finished) return;
-    if (ec) {
-      c->seeder.on_peer_closed();
-      finish(c);
-      return;
-    }
-    for (;;) {
-      std::error_code rec;
-      const std::size_t n = c->socket.read_some(asio::buffer(rx_), rec);
-      if (rec == asio::error::would_block || rec == asio::error::try_again) break;
-      if (rec || n == 0) {
-        c->seeder.on_peer_closed();
-        break;
-      }
-      counters_.bytes_in += n;
-      c->seeder.on_bytes(std::string_view(rx_.data(), n), std::chrono::steady_clock::now());
-      if (c->seeder.done()) break;
-    }
-    pump(c);
-    if (!c->finished) arm_read(c);
-  });
+  c->socket.async_wait(
+      asio::socket_base::wait_read, [this, c, alive = std::weak_ptr<bool>(alive_)](std::error_code ec) {
+        if (alive.expired() || c->finished) return;
+        if (ec) {
+          c->seeder.on_peer_closed();
+          finish(c);
+          return;
+        }
+        for (;;) {
+          std::error_code rec;
+          const std::size_t n = c->socket.read_some(asio::buffer(rx_), rec);
+          if (rec == asio::error::would_block || rec == asio::error::try_again) break;
+          if (rec || n == 0) {
+            c->seeder.on_peer_closed();
+            break;
+          }
+          counters_.bytes_in += n;
+          c->seeder.on_bytes(std::string_view(rx_.data(), n), std::chrono::steady_clock::now());
+          if (c->seeder.done()) break;
+        }
+        pump(c);
+        if (!c->finished) arm_read(c);
+      });
 }
 
 // Sends what the seeder produced, re-arms its deadline, and ends the connection when it is done

@@ -52,15 +52,15 @@ class MetadataCatalog {
 struct SeederHostConfig {
   std::size_t max_connections = 4096;  // open connections over all listeners
   std::chrono::milliseconds accept_backoff{200};
-  peerwire::SeederConfig seeder;       // `behavior` is set per listener
+  peerwire::SeederConfig seeder;  // `behavior` is set per listener
 };
 
 struct SeederHostCounters {
   std::uint64_t accepted = 0;
-  std::uint64_t refused_cap = 0;      // closed at once: max_connections reached
+  std::uint64_t refused_cap = 0;  // closed at once: max_connections reached
   std::uint64_t accept_errors = 0;
-  std::uint64_t served = 0;           // connections that named a torrent we have
-  std::uint64_t unknown_infohash = 0; // connections that named one we do not
+  std::uint64_t served = 0;            // connections that named a torrent we have
+  std::uint64_t unknown_infohash = 0;  // connections that named one we do not
   std::uint64_t pieces_sent = 0;
   std::uint64_t rejects_sent = 0;
   std::uint64_t bytes_in = 0;
@@ -77,7 +77,8 @@ class SeederHost {
 
   // Listens on `at` as listener number `id` (what the catalog is asked with), misbehaving as
   // `behavior` says (nullptr: honest). Returns the bound endpoint (port 0 picks one).
-  Result<Endpoint, std::string> listen(const Endpoint& at, std::uint32_t id, const peerwire::SeederBehavior* behavior);
+  Result<Endpoint, std::string> listen(const Endpoint& at, std::uint32_t id,
+                                       const peerwire::SeederBehavior* behavior);
 
   // Stops accepting and closes every connection.
   void close();

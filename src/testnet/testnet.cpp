@@ -35,7 +35,7 @@ constexpr auto kFloodEvery = 50ms;
 constexpr auto kFloodRefresh = 5s;
 constexpr std::size_t kKnownPerBootstrap = 8;  // earlier nodes each new node is told about
 constexpr std::uint8_t kAnnounceAttempts = 3;
-constexpr std::size_t kSpareFds = 64;          // stdio, the manifest, asio's epoll and eventfd, ...
+constexpr std::size_t kSpareFds = 64;  // stdio, the manifest, asio's epoll and eventfd, ...
 constexpr double kMaxFloodRate = 10000;
 constexpr std::size_t kReceiveBufferBytes = 1u << 20;  // per node socket (capped by net.core.rmem_max)
 
@@ -80,7 +80,8 @@ std::optional<IpAddress> node_address(std::string_view net, std::size_t i) {
   third %= 256;
   if (second > 255) return std::nullopt;
   return IpAddress::v4(std::array<std::uint8_t, 4>{127, static_cast<std::uint8_t>(second),
-                                                    static_cast<std::uint8_t>(third), static_cast<std::uint8_t>(host)});
+                                                   static_cast<std::uint8_t>(third),
+                                                   static_cast<std::uint8_t>(host)});
 }
 
 Result<std::size_t, std::string> ensure_fd_limit(std::size_t needed, std::size_t minimum) {
@@ -95,11 +96,12 @@ Result<std::size_t, std::string> ensure_fd_limit(std::size_t needed, std::size_t
   }
   const auto now = rl.rlim_cur == RLIM_INFINITY ? needed : static_cast<std::size_t>(rl.rlim_cur);
   if (now < minimum) {
-    return Unexpected{"the testnet needs at least " + std::to_string(minimum) +
-                      " file descriptors (one UDP socket per node, one TCP listener per seeding address, plus "
-                      "connections) but RLIMIT_NOFILE allows " +
-                      std::to_string(now) + " (hard limit " + std::to_string(hard) +
-                      "): raise it (`ulimit -n`, systemd LimitNOFILE=) or use fewer --nodes"};
+    return Unexpected{
+        "the testnet needs at least " + std::to_string(minimum) +
+        " file descriptors (one UDP socket per node, one TCP listener per seeding address, plus "
+        "connections) but RLIMIT_NOFILE allows " +
+        std::to_string(now) + " (hard limit " + std::to_string(hard) +
+        "): raise it (`ulimit -n`, systemd LimitNOFILE=) or use fewer --nodes"};
   }
   return now;
 #else
@@ -111,24 +113,30 @@ Result<std::size_t, std::string> ensure_fd_limit(std::size_t needed, std::size_t
 Result<void, std::string> validate(const TestnetConfig& c) {
   const auto o = parse_net(c.net);
   if (!o) return Unexpected{"--net must be three octets like 127.0.20, got '" + c.net + "'"};
-  if ((*o)[0] != 127) return Unexpected{"--net must be inside 127.0.0.0/8 (loopback only), got '" + c.net + "'"};
-  if ((*o)[1] == 0 && (*o)[2] == 0) return Unexpected{std::string("--net 127.0.0 is left to the crawler and other tools: use 127.0.1 or above")};
+  if ((*o)[0] != 127)
+    return Unexpected{"--net must be inside 127.0.0.0/8 (loopback only), got '" + c.net + "'"};
+  if ((*o)[1] == 0 && (*o)[2] == 0)
+    return Unexpected{
+        std::string("--net 127.0.0 is left to the crawler and other tools: use 127.0.1 or above")};
   if (c.nodes < 2) return Unexpected{std::string("--nodes must be at least 2")};
   if (c.nodes > 1'000'000) return Unexpected{std::string("--nodes is at most 1,000,000")};
   if (c.torrents < 1) return Unexpected{std::string("--torrents must be at least 1")};
   if (c.torrents > 10'000'000) return Unexpected{std::string("--torrents is at most 10,000,000")};
   if (!node_address(c.net, c.nodes - 1)) {
-    return Unexpected{std::to_string(c.nodes) + " nodes starting at " + c.net + ".1 would leave 127.0.0.0/8: pick a lower --net"};
+    return Unexpected{std::to_string(c.nodes) + " nodes starting at " + c.net +
+                      ".1 would leave 127.0.0.0/8: pick a lower --net"};
   }
   if (c.port == 0) return Unexpected{std::string("--port must not be 0")};
   if (c.ipv6 && static_cast<std::size_t>(c.port) + c.nodes >= 65536) {
     return Unexpected{"--ipv6 puts node i on [::1]:port+1+i: --port " + std::to_string(c.port) + " + " +
                       std::to_string(c.nodes) + " nodes runs past 65535"};
   }
-  for (const auto& [name, v] : {std::pair{"--liars", c.liars}, {"--slow", c.slow}, {"--martians", c.martians}}) {
+  for (const auto& [name, v] :
+       {std::pair{"--liars", c.liars}, {"--slow", c.slow}, {"--martians", c.martians}}) {
     if (!(v >= 0 && v <= 1)) return Unexpected{std::string(name) + " must be a fraction between 0 and 1"};
   }
-  if (!(c.flood_rate > 0 && c.flood_rate <= kMaxFloodRate)) return Unexpected{std::string("--flood-rate must be in (0, 10000]")};
+  if (!(c.flood_rate > 0 && c.flood_rate <= kMaxFloodRate))
+    return Unexpected{std::string("--flood-rate must be in (0, 10000]")};
   if (c.max_samples == 0 || c.max_samples > 64) return Unexpected{std::string("--max-samples must be 1..64")};
   if (c.sample_interval.count() < 0 || c.sample_interval.count() > 21600) {
     return Unexpected{std::string("--sample-interval must be 0..21600 seconds (BEP-51)")};
@@ -226,8 +234,9 @@ struct Testnet::Impl final : MetadataCatalog {
     if (!fds) return Unexpected{fds.error()};
     const std::size_t room = *fds - sockets - kSpareFds;
     if (room < cfg.max_seeder_connections) {
-      say("file descriptors: RLIMIT_NOFILE is " + std::to_string(*fds) + ", so at most " + std::to_string(room) +
-          " seeder connections at once (wanted " + std::to_string(cfg.max_seeder_connections) + ")");
+      say("file descriptors: RLIMIT_NOFILE is " + std::to_string(*fds) + ", so at most " +
+          std::to_string(room) + " seeder connections at once (wanted " +
+          std::to_string(cfg.max_seeder_connections) + ")");
       cfg.max_seeder_connections = room;
     }
     seeders = std::make_unique<SeederHost>(io, seeder_config(), *this);
@@ -244,24 +253,27 @@ struct Testnet::Impl final : MetadataCatalog {
     phase = Phase::Starting;
     t_bootstrap = std::chrono::steady_clock::now();
     say("starting " + std::to_string(cfg.nodes) + " nodes on " + udp(0).ip.to_string() + " .. " +
-        udp(cfg.nodes - 1).ip.to_string() + " port " + std::to_string(cfg.port) + (cfg.ipv6 ? " (and [::1])" : ""));
+        udp(cfg.nodes - 1).ip.to_string() + " port " + std::to_string(cfg.port) +
+        (cfg.ipv6 ? " (and [::1])" : ""));
     schedule_phase(0ms);
     return {};
   }
 
   Result<void, std::string> plan_roles() {
     const std::size_t n = cfg.nodes;
-    const std::size_t honest = cfg.seeders != 0 ? cfg.seeders : std::min<std::size_t>(200, std::max<std::size_t>(1, n / 10));
+    const std::size_t honest =
+        cfg.seeders != 0 ? cfg.seeders : std::min<std::size_t>(200, std::max<std::size_t>(1, n / 10));
     const std::size_t liars_n = cfg.liars > 0 ? std::max<std::size_t>(1, honest / 4) : 0;
     const std::size_t slow_n = cfg.slow > 0 ? std::max<std::size_t>(1, honest / 4) : 0;
     const auto martian_n = static_cast<std::size_t>(std::llround(cfg.martians * static_cast<double>(n)));
     const std::size_t flood_n = cfg.flood ? 1 : 0;
     // Node 0 is the bootstrap node; seeders follow it; martians and the flooder take the end.
     if (1 + honest + liars_n + slow_n + martian_n + flood_n > n) {
-      return Unexpected{"not enough nodes for the roles: 1 bootstrap + " + std::to_string(honest) + " seeding + " +
-                        std::to_string(liars_n) + " liar + " + std::to_string(slow_n) + " slow + " +
-                        std::to_string(martian_n) + " martian + " + std::to_string(flood_n) +
-                        " flooding addresses > " + std::to_string(n) + " nodes: raise --nodes or lower --seeders"};
+      return Unexpected{"not enough nodes for the roles: 1 bootstrap + " + std::to_string(honest) +
+                        " seeding + " + std::to_string(liars_n) + " liar + " + std::to_string(slow_n) +
+                        " slow + " + std::to_string(martian_n) + " martian + " + std::to_string(flood_n) +
+                        " flooding addresses > " + std::to_string(n) +
+                        " nodes: raise --nodes or lower --seeders"};
     }
     std::size_t next = 1;
     const auto add = [&](std::size_t count, Role role) {
@@ -329,16 +341,18 @@ struct Testnet::Impl final : MetadataCatalog {
     }
     if (writer) manifest.emplace(std::move(*writer));
     ready_info.generate_seconds = seconds_since(t0);
-    say("generated and verified " + std::to_string(cfg.torrents) + " torrents (" + std::to_string(kinds[0]) + " v1, " +
-        std::to_string(kinds[1]) + " v2, " + std::to_string(kinds[2]) + " hybrid; " + std::to_string(key_count) +
-        " DHT keys) in " + std::to_string(ready_info.generate_seconds) + " s");
+    say("generated and verified " + std::to_string(cfg.torrents) + " torrents (" + std::to_string(kinds[0]) +
+        " v1, " + std::to_string(kinds[1]) + " v2, " + std::to_string(kinds[2]) + " hybrid; " +
+        std::to_string(key_count) + " DHT keys) in " + std::to_string(ready_info.generate_seconds) + " s");
     return {};
   }
 
   Result<void, std::string> open_listeners() {
     for (std::size_t i = 0; i < listeners.size(); ++i) {
       auto& l = listeners[i];
-      const peerwire::SeederBehavior* b = l.role == Role::Liar ? &liar_behavior : l.role == Role::Slow ? &slow_behavior : nullptr;
+      const peerwire::SeederBehavior* b = l.role == Role::Liar   ? &liar_behavior
+                                          : l.role == Role::Slow ? &slow_behavior
+                                                                 : nullptr;
       auto r = seeders->listen(l.tcp4, static_cast<std::uint32_t>(i), b);
       if (!r) return Unexpected{r.error()};
       if (l.tcp6) {
@@ -402,8 +416,9 @@ struct Testnet::Impl final : MetadataCatalog {
       obs.impl = this;
       obs.node = static_cast<std::uint32_t>(i);
       auto r = host.add(nc, udp(i), udp6(i), &obs);
-      if (!r) return Unexpected{r.error() + " (is another testnet using --net " + cfg.net + " --port " +
-                                std::to_string(cfg.port) + "?)"};
+      if (!r)
+        return Unexpected{r.error() + " (is another testnet using --net " + cfg.net + " --port " +
+                          std::to_string(cfg.port) + "?)"};
       ids.push_back(*nc.node_id);
       if (is_martian[i]) {
         host.set_filter(i, [this](std::string_view d, const Endpoint& to, std::string& scratch) {
@@ -433,14 +448,16 @@ struct Testnet::Impl final : MetadataCatalog {
       case Phase::Starting: {
         const std::size_t end = std::min(cfg.nodes, started + cfg.start_wave);
         for (; started < end; ++started) bootstrap_node(started, now);
-        if (started < cfg.nodes) return schedule_phase(std::chrono::duration_cast<std::chrono::milliseconds>(kWaveEvery));
+        if (started < cfg.nodes)
+          return schedule_phase(std::chrono::duration_cast<std::chrono::milliseconds>(kWaveEvery));
         phase = Phase::Bootstrapping;
         return schedule_phase(std::chrono::duration_cast<std::chrono::milliseconds>(kPollEvery));
       }
       case Phase::Bootstrapping: {
         const std::size_t done = count_bootstrapped();
         const bool timeout = std::chrono::steady_clock::now() - t_bootstrap > cfg.bootstrap_timeout;
-        if (done < cfg.nodes && !timeout) return schedule_phase(std::chrono::duration_cast<std::chrono::milliseconds>(kPollEvery));
+        if (done < cfg.nodes && !timeout)
+          return schedule_phase(std::chrono::duration_cast<std::chrono::milliseconds>(kPollEvery));
         ready_info.bootstrapped = done;
         ready_info.bootstrap_seconds = seconds_since(t_bootstrap);
         say((done < cfg.nodes ? "bootstrap timed out: " : "bootstrapped ") + std::to_string(done) + "/" +
@@ -514,8 +531,10 @@ struct Testnet::Impl final : MetadataCatalog {
     // sorted order, so the prefix length is found by binary search.
     k = std::min(k, by_id.size());
     const auto range = [&](int bits) {
-      const auto lo = std::lower_bound(by_id.begin(), by_id.end(), std::pair{prefix_bound(key, bits, false), 0u});
-      const auto hi = std::upper_bound(by_id.begin(), by_id.end(), std::pair{prefix_bound(key, bits, true), kNone});
+      const auto lo =
+          std::lower_bound(by_id.begin(), by_id.end(), std::pair{prefix_bound(key, bits, false), 0u});
+      const auto hi =
+          std::upper_bound(by_id.begin(), by_id.end(), std::pair{prefix_bound(key, bits, true), kNone});
       return std::pair{lo, hi};
     };
     int lo_bits = 0;
@@ -552,7 +571,8 @@ struct Testnet::Impl final : MetadataCatalog {
           for (const auto lid : {rec.seeder, rec.liar, rec.slow}) {
             if (lid == kNone) continue;
             const auto& l = listeners[lid];
-            if (store.announce(rec.keys[j], l.tcp4, true, now) == dht::PeerStore::AnnounceResult::StoreFull) ++full;
+            if (store.announce(rec.keys[j], l.tcp4, true, now) == dht::PeerStore::AnnounceResult::StoreFull)
+              ++full;
             if (l.tcp6) (void)store.announce(rec.keys[j], *l.tcp6, true, now);
             ++stored;
           }
@@ -686,9 +706,16 @@ struct Testnet::Impl final : MetadataCatalog {
     for (auto n : *r->nodes) {
       const auto& b = n.id.bytes;
       switch (i++ % 3) {
-        case 0: n.endpoint = Endpoint{IpAddress::v4(std::array<std::uint8_t, 4>{0, b[0], b[1], b[2]}), n.endpoint.port}; break;
-        case 1: n.endpoint.port = 0; break;
-        default: n.endpoint = Endpoint{IpAddress::v4(std::array<std::uint8_t, 4>{127, 255, b[0], b[1]}), 6881}; break;
+        case 0:
+          n.endpoint =
+              Endpoint{IpAddress::v4(std::array<std::uint8_t, 4>{0, b[0], b[1], b[2]}), n.endpoint.port};
+          break;
+        case 1:
+          n.endpoint.port = 0;
+          break;
+        default:
+          n.endpoint = Endpoint{IpAddress::v4(std::array<std::uint8_t, 4>{127, 255, b[0], b[1]}), 6881};
+          break;
       }
       krpc::append_compact_node(martian_nodes, n);
     }
@@ -880,27 +907,51 @@ Testnet::Testnet(asio::io_context& io, TestnetConfig config, Log log)
     : impl_(std::make_unique<Impl>(io, std::move(config), std::move(log))) {}
 Testnet::~Testnet() = default;
 
-Result<void, std::string> Testnet::start(OnReady on_ready) { return impl_->start(std::move(on_ready)); }
-void Testnet::stop() { impl_->stop(); }
-bool Testnet::ready() const noexcept { return impl_->phase == Impl::Phase::Ready; }
-const TestnetConfig& Testnet::config() const noexcept { return impl_->cfg; }
-Endpoint Testnet::bootstrap() const { return impl_->udp(0); }
-TestnetStats Testnet::stats() const { return impl_->stats(); }
+Result<void, std::string> Testnet::start(OnReady on_ready) {
+  return impl_->start(std::move(on_ready));
+}
+void Testnet::stop() {
+  impl_->stop();
+}
+bool Testnet::ready() const noexcept {
+  return impl_->phase == Impl::Phase::Ready;
+}
+const TestnetConfig& Testnet::config() const noexcept {
+  return impl_->cfg;
+}
+Endpoint Testnet::bootstrap() const {
+  return impl_->udp(0);
+}
+TestnetStats Testnet::stats() const {
+  return impl_->stats();
+}
 
-std::size_t Testnet::node_count() const noexcept { return impl_->host.size(); }
-Endpoint Testnet::node_endpoint(std::size_t i) const { return impl_->udp(i); }
-const dht::Node& Testnet::node(std::size_t i) const { return impl_->host.node(i); }
+std::size_t Testnet::node_count() const noexcept {
+  return impl_->host.size();
+}
+Endpoint Testnet::node_endpoint(std::size_t i) const {
+  return impl_->udp(i);
+}
+const dht::Node& Testnet::node(std::size_t i) const {
+  return impl_->host.node(i);
+}
 std::vector<std::size_t> Testnet::closest_nodes(const InfoHash& key, std::size_t k) const {
   return impl_->closest(key, k);
 }
 
-std::size_t Testnet::torrent_count() const noexcept { return impl_->torrents.size(); }
-GeneratedTorrent Testnet::torrent(std::size_t t) const { return impl_->gen.generate(t); }
+std::size_t Testnet::torrent_count() const noexcept {
+  return impl_->torrents.size();
+}
+GeneratedTorrent Testnet::torrent(std::size_t t) const {
+  return impl_->gen.generate(t);
+}
 std::vector<InfoHash> Testnet::torrent_keys(std::size_t t) const {
   const auto& r = impl_->torrents.at(t);
   return {r.keys.begin(), r.keys.begin() + r.nkeys};
 }
-Endpoint Testnet::seeder_of(std::size_t t) const { return impl_->listeners[impl_->torrents.at(t).seeder].tcp4; }
+Endpoint Testnet::seeder_of(std::size_t t) const {
+  return impl_->listeners[impl_->torrents.at(t).seeder].tcp4;
+}
 std::optional<Endpoint> Testnet::liar_of(std::size_t t) const {
   const auto l = impl_->torrents.at(t).liar;
   if (l == kNone) return std::nullopt;
@@ -917,6 +968,8 @@ std::vector<std::size_t> Testnet::martian_nodes() const {
     if (impl_->is_martian[i]) v.push_back(i);
   return v;
 }
-std::optional<std::size_t> Testnet::flooder() const { return impl_->flooder; }
+std::optional<std::size_t> Testnet::flooder() const {
+  return impl_->flooder;
+}
 
 }  // namespace bitscrape::testnet

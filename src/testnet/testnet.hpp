@@ -61,21 +61,22 @@ enum class AnnounceMethod : std::uint8_t { Direct, Dht };
 struct TestnetConfig {
   std::size_t nodes = 500;
   std::size_t torrents = 2000;
-  std::string net = "127.0.20";   // first three octets of node 0's address (127.A.B); 127.0.0 is refused
-  std::uint16_t port = 6881;      // every node's UDP port and every seeder's TCP port
-  std::uint64_t seed = 1;         // node ids, torrents and roles are a function of it
-  bool ipv6 = false;              // nodes also on [::1]:port+1+i (see docs/testnet.md for the limits)
-  std::size_t seeders = 0;        // honest seeding addresses; 0 = min(200, max(1, nodes / 10))
-  double liars = 0;               // share of torrents also served corrupt by a liar
-  double slow = 0;                // share of torrents also served by a slow-drip peer
-  double martians = 0;            // share of nodes that lie in `nodes`
-  bool flood = false;             // one node floods its neighbours with queries
-  double flood_rate = 200;        // the flooder's queries per second (≤ 10,000)
+  std::string net = "127.0.20";  // first three octets of node 0's address (127.A.B); 127.0.0 is refused
+  std::uint16_t port = 6881;     // every node's UDP port and every seeder's TCP port
+  std::uint64_t seed = 1;        // node ids, torrents and roles are a function of it
+  bool ipv6 = false;             // nodes also on [::1]:port+1+i (see docs/testnet.md for the limits)
+  std::size_t seeders = 0;       // honest seeding addresses; 0 = min(200, max(1, nodes / 10))
+  double liars = 0;              // share of torrents also served corrupt by a liar
+  double slow = 0;               // share of torrents also served by a slow-drip peer
+  double martians = 0;           // share of nodes that lie in `nodes`
+  bool flood = false;            // one node floods its neighbours with queries
+  double flood_rate = 200;       // the flooder's queries per second (≤ 10,000)
   AnnounceMethod announce = AnnounceMethod::Direct;
-  std::chrono::seconds reannounce{1800};        // keeps peers alive (the nodes' peer_ttl is 45 min)
-  std::chrono::seconds sample_interval{21600};  // BEP-51 interval (libtorrent's dht_sample_infohashes_interval)
-  std::size_t max_samples = 20;                 // libtorrent's dht_max_infohashes_sample_count
-  std::filesystem::path manifest;               // empty: no manifest
+  std::chrono::seconds reannounce{1800};  // keeps peers alive (the nodes' peer_ttl is 45 min)
+  std::chrono::seconds sample_interval{
+      21600};                      // BEP-51 interval (libtorrent's dht_sample_infohashes_interval)
+  std::size_t max_samples = 20;    // libtorrent's dht_max_infohashes_sample_count
+  std::filesystem::path manifest;  // empty: no manifest
   GeneratorConfig generator;
   std::size_t info_cache_bytes = 64u << 20;     // regenerated info dicts kept in memory
   std::size_t max_seeder_connections = 4096;    // lowered to fit the file-descriptor limit
@@ -100,10 +101,10 @@ struct ReadyInfo {
   Endpoint bootstrap;
   std::size_t nodes = 0;
   std::size_t torrents = 0;
-  std::size_t keys = 0;                   // DHT keys announced (hybrids have two)
-  std::size_t bootstrapped = 0;           // nodes whose bootstrap lookup finished
-  std::size_t sample_visible = 0;         // torrents with a key in some node's first BEP-51 sample
-  std::size_t announce_failures = 0;      // Dht: keys whose announce never got a token
+  std::size_t keys = 0;               // DHT keys announced (hybrids have two)
+  std::size_t bootstrapped = 0;       // nodes whose bootstrap lookup finished
+  std::size_t sample_visible = 0;     // torrents with a key in some node's first BEP-51 sample
+  std::size_t announce_failures = 0;  // Dht: keys whose announce never got a token
   double generate_seconds = 0;
   double bootstrap_seconds = 0;
   double announce_seconds = 0;
@@ -113,14 +114,14 @@ struct TestnetStats {
   std::size_t nodes = 0;
   std::size_t torrents = 0;
   bool ready = false;
-  double table_nodes_avg = 0;            // IPv4 routing-table size, mean over nodes
+  double table_nodes_avg = 0;  // IPv4 routing-table size, mean over nodes
   std::size_t table_nodes_min = 0;
-  double table6_nodes_avg = 0;           // IPv6 routing-table size, mean over nodes (--ipv6)
-  std::size_t stored_keys = 0;           // peer-store entries over all nodes
-  std::uint64_t martian_replies = 0;     // replies the martian nodes rewrote
+  double table6_nodes_avg = 0;        // IPv6 routing-table size, mean over nodes (--ipv6)
+  std::size_t stored_keys = 0;        // peer-store entries over all nodes
+  std::uint64_t martian_replies = 0;  // replies the martian nodes rewrote
   std::uint64_t flood_queries = 0;
-  std::uint64_t info_regenerated = 0;    // info dicts rebuilt for a peer (cache misses)
-  dht::Counters node_totals;             // every node's counters summed
+  std::uint64_t info_regenerated = 0;  // info dicts rebuilt for a peer (cache misses)
+  dht::Counters node_totals;           // every node's counters summed
   NodeHostCounters udp;
   SeederHostCounters tcp;
 };
@@ -158,8 +159,8 @@ class Testnet {
   std::size_t torrent_count() const noexcept;
   GeneratedTorrent torrent(std::size_t t) const;  // regenerated (pure)
   std::vector<InfoHash> torrent_keys(std::size_t t) const;
-  Endpoint seeder_of(std::size_t t) const;                   // honest seeder (TCP)
-  std::optional<Endpoint> liar_of(std::size_t t) const;      // nullopt: no liar for it
+  Endpoint seeder_of(std::size_t t) const;               // honest seeder (TCP)
+  std::optional<Endpoint> liar_of(std::size_t t) const;  // nullopt: no liar for it
   std::optional<Endpoint> slow_peer_of(std::size_t t) const;
   std::vector<std::size_t> martian_nodes() const;
   std::optional<std::size_t> flooder() const;

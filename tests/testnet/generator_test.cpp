@@ -37,14 +37,15 @@ bool contains_codepoint_in(std::string_view s, char32_t lo, char32_t hi) {
       cp = c & 0x07;
       n = 4;
     }
-    for (std::size_t k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    for (std::size_t k = 1; k < n && i + k < s.size(); ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
     if (cp >= lo && cp <= hi) return true;
     i += n;
   }
   return false;
 }
 
-TEST(Generator, EveryTorrentVerifiesAndAllSixKindsAppear) {
+TEST(TestnetGenerator, EveryTorrentVerifiesAndAllSixKindsAppear) {
   for (const std::uint64_t seed : {1ull, 2ull, 987654321ull}) {
     TorrentGenerator gen(seed);
     std::map<std::string, int> kinds;
@@ -55,8 +56,10 @@ TEST(Generator, EveryTorrentVerifiesAndAllSixKindsAppear) {
       ++kinds[t.kind_name()];
     }
     // The first six cover every combination, whatever the seed.
-    const char* expected[] = {"v1-single", "v1-multi", "v2-single", "v2-multi", "hybrid-single", "hybrid-multi"};
-    for (std::size_t i = 0; i < 6; ++i) EXPECT_EQ(gen.generate(i).kind_name(), expected[i]) << "seed " << seed;
+    const char* expected[] = {"v1-single", "v1-multi",      "v2-single",
+                              "v2-multi",  "hybrid-single", "hybrid-multi"};
+    for (std::size_t i = 0; i < 6; ++i)
+      EXPECT_EQ(gen.generate(i).kind_name(), expected[i]) << "seed " << seed;
     EXPECT_EQ(kinds.size(), 6u);
     // Shares: v1 ~55 %, hybrid ~30 %, v2 ~15 % (binomial; bounds far outside 4 sigma).
     const double v1 = kinds["v1-single"] + kinds["v1-multi"];
@@ -67,7 +70,7 @@ TEST(Generator, EveryTorrentVerifiesAndAllSixKindsAppear) {
   }
 }
 
-TEST(Generator, DeterministicBySeedAndIndex) {
+TEST(TestnetGenerator, DeterministicBySeedAndIndex) {
   TorrentGenerator a(42);
   TorrentGenerator b(42);
   TorrentGenerator c(43);
@@ -88,7 +91,7 @@ TEST(Generator, DeterministicBySeedAndIndex) {
   EXPECT_NE(a.generate(7).info, a.generate(8).info);
 }
 
-TEST(Generator, HashesAndKeysMatchTheBytes) {
+TEST(TestnetGenerator, HashesAndKeysMatchTheBytes) {
   TorrentGenerator gen(5);
   for (std::size_t i = 0; i < 60; ++i) {
     const auto t = gen.generate(i);
@@ -117,13 +120,16 @@ TEST(Generator, HashesAndKeysMatchTheBytes) {
   }
 }
 
-TEST(Generator, V2AndHybridDictsFollowBep52AndBep47) {
+TEST(TestnetGenerator, V2AndHybridDictsFollowBep52AndBep47) {
   TorrentGenerator gen(11);
   std::size_t hybrids_with_pads = 0;
   for (std::size_t i = 0; i < 200; ++i) {
     const auto t = gen.generate(i);
     bencode::Document doc;
-    ASSERT_TRUE(bencode::decode(t.info, doc, {.max_depth = 64, .max_tokens = 1u << 20, .max_size = 64u << 20, .strict = true}).ok())
+    ASSERT_TRUE(
+        bencode::decode(t.info, doc,
+                        {.max_depth = 64, .max_tokens = 1u << 20, .max_size = 64u << 20, .strict = true})
+            .ok())
         << "canonical bencode (sorted keys) expected";
     const auto root = doc.root();
     const auto pl = root.get_int("piece length");
@@ -161,7 +167,7 @@ TEST(Generator, V2AndHybridDictsFollowBep52AndBep47) {
   EXPECT_GT(hybrids_with_pads, 5u);
 }
 
-TEST(Generator, NamesAreRealisticCleanAndSomeAreUnicode) {
+TEST(TestnetGenerator, NamesAreRealisticCleanAndSomeAreUnicode) {
   TorrentGenerator gen(1);
   std::size_t japanese = 0, cyrillic = 0, emoji = 0, cjk = 0, greek = 0, ascii_only = 0;
   std::size_t multi = 0, many_files = 0, release_style = 0;
@@ -200,7 +206,7 @@ TEST(Generator, NamesAreRealisticCleanAndSomeAreUnicode) {
   EXPECT_GT(names.size(), kSample * 9 / 10) << "names rarely repeat";
 }
 
-TEST(Generator, SizesAndDictsAreBounded) {
+TEST(TestnetGenerator, SizesAndDictsAreBounded) {
   GeneratorConfig cfg;
   cfg.max_files = 40;
   TorrentGenerator gen(3, cfg);
@@ -218,7 +224,7 @@ TEST(Generator, SizesAndDictsAreBounded) {
   EXPECT_LT(largest, 100u * 1024);
 }
 
-TEST(Generator, VerifyNamesTheFieldThatDiffers) {
+TEST(TestnetGenerator, VerifyNamesTheFieldThatDiffers) {
   TorrentGenerator gen(9);
   auto t = gen.generate(1);  // v1-multi
   ASSERT_TRUE(verify(t).ok());

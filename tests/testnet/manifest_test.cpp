@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <filesystem>
 #include <unistd.h>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -18,7 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path temp_path(const std::string& name) {
-  return fs::temp_directory_path() / ("bitscrape-testnet-manifest-" + std::to_string(::getpid()) + "-" + name);
+  return fs::temp_directory_path() /
+         ("bitscrape-testnet-manifest-" + std::to_string(::getpid()) + "-" + name);
 }
 
 std::string slurp(const fs::path& p) {
@@ -28,7 +29,7 @@ std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
-TEST(Manifest, EntryCarriesEveryFieldOfTheTorrent) {
+TEST(TestnetManifest, EntryCarriesEveryFieldOfTheTorrent) {
   TorrentGenerator gen(7);
   const auto hybrid = gen.generate(5);  // hybrid-multi
   const auto e = manifest_entry(hybrid);
@@ -57,7 +58,7 @@ TEST(Manifest, EntryCarriesEveryFieldOfTheTorrent) {
   EXPECT_EQ(v2.files[0].path, v2.name) << "a single-file torrent's file is its name";
 }
 
-TEST(Manifest, StreamsAndAppearsOnlyWhenFinished) {
+TEST(TestnetManifest, StreamsAndAppearsOnlyWhenFinished) {
   const auto path = temp_path("stream.json");
   fs::remove(path);
   TorrentGenerator gen(3);
@@ -89,8 +90,8 @@ TEST(Manifest, StreamsAndAppearsOnlyWhenFinished) {
   EXPECT_EQ(j.at("bootstrap"), "127.0.31.1:6881");
   EXPECT_EQ(j.at("nodes").size(), 2u);
   ASSERT_EQ(j.at("torrents").size(), 6u);
-  for (const char* key : {"kind", "name", "infohash_v1", "infohash_v2", "dht_keys", "total_bytes", "piece_length",
-                          "file_count", "files", "seeder"}) {
+  for (const char* key : {"kind", "name", "infohash_v1", "infohash_v2", "dht_keys", "total_bytes",
+                          "piece_length", "file_count", "files", "seeder"}) {
     EXPECT_TRUE(j["torrents"][0].contains(key)) << key;
   }
   EXPECT_TRUE(j["torrents"][2]["infohash_v1"].is_null());
@@ -105,7 +106,7 @@ TEST(Manifest, StreamsAndAppearsOnlyWhenFinished) {
   fs::remove(path);
 }
 
-TEST(Manifest, UnfinishedWriterLeavesNothingBehind) {
+TEST(TestnetManifest, UnfinishedWriterLeavesNothingBehind) {
   const auto path = temp_path("abandoned.json");
   {
     auto w = ManifestWriter::open(path);
@@ -116,7 +117,7 @@ TEST(Manifest, UnfinishedWriterLeavesNothingBehind) {
   EXPECT_FALSE(fs::exists(path.string() + ".partial"));
 }
 
-TEST(Manifest, WholeDocumentRoundTripsAndBadJsonIsAnError) {
+TEST(TestnetManifest, WholeDocumentRoundTripsAndBadJsonIsAnError) {
   Manifest m;
   m.bootstrap = "127.0.31.1:6881";
   m.nodes = {"127.0.31.1:6881"};

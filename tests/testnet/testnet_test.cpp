@@ -14,16 +14,16 @@
 #include "testnet/manifest.hpp"
 #include "testnet/node_host.hpp"
 
-#include <asio/ip/udp.hpp>
 #include <gtest/gtest.h>
+#include <asio/ip/udp.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
-#include <unistd.h>
 
 namespace bitscrape::testnet {
 namespace {
@@ -43,7 +43,9 @@ bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chr
 
 void run_for(asio::io_context& io, std::chrono::milliseconds d) {
   const auto end = std::chrono::steady_clock::now() + d;
-  run_until(io, [&] { return std::chrono::steady_clock::now() >= end; }, std::chrono::duration_cast<std::chrono::seconds>(d) + 5s);
+  run_until(
+      io, [&] { return std::chrono::steady_clock::now() >= end; },
+      std::chrono::duration_cast<std::chrono::seconds>(d) + 5s);
 }
 
 fs::path temp_path(const std::string& name) {
@@ -76,7 +78,8 @@ struct Client : dht::Observer {
   void on_lookup_done(const dht::LookupResult& r) override { done.insert(r.id); }
 
   // get_peers for every key (at most `parallel` at once); the peers found per key.
-  std::map<InfoHash, std::set<Endpoint>> lookup_all(const std::vector<InfoHash>& keys, std::size_t parallel = 32) {
+  std::map<InfoHash, std::set<Endpoint>> lookup_all(const std::vector<InfoHash>& keys,
+                                                    std::size_t parallel = 32) {
     std::map<InfoHash, std::set<Endpoint>> out;
     std::map<dht::LookupId, InfoHash> running;
     std::size_t next = 0;
@@ -105,8 +108,9 @@ struct Client : dht::Observer {
 };
 
 // Fetches (key, peer) pairs over TCP with net::MetadataPool; results in order.
-std::vector<peerwire::FetchResult> fetch_all(asio::io_context& io, const std::vector<std::pair<InfoHash, Endpoint>>& jobs,
-                                              std::chrono::seconds timeout = 30s) {
+std::vector<peerwire::FetchResult> fetch_all(asio::io_context& io,
+                                             const std::vector<std::pair<InfoHash, Endpoint>>& jobs,
+                                             std::chrono::seconds timeout = 30s) {
   std::vector<std::optional<peerwire::FetchResult>> results(jobs.size());
   std::map<std::pair<InfoHash, Endpoint>, std::size_t> index;
   net::MetadataPoolConfig cfg;
@@ -125,7 +129,8 @@ std::vector<peerwire::FetchResult> fetch_all(asio::io_context& io, const std::ve
     index[jobs[i]] = i;
     EXPECT_TRUE(pool.start(jobs[i].first, jobs[i].second));
   }
-  EXPECT_TRUE(run_until(io, [&] { return finished == jobs.size(); }, timeout + 30s));
+  EXPECT_TRUE(run_until(
+      io, [&] { return finished == jobs.size(); }, timeout + 30s));
   std::vector<peerwire::FetchResult> out;
   for (auto& r : results) out.push_back(r ? std::move(*r) : peerwire::FetchResult(peerwire::FetchFailure{}));
   return out;
@@ -142,8 +147,9 @@ void expect_matches(const metainfo::TorrentInfo& got, const ManifestTorrent& wan
     EXPECT_EQ(got.files[i].length, want.files[i].length);
   }
   EXPECT_EQ(got.v1 ? std::optional(got.v1->hex()) : std::nullopt, want.infohash_v1);
-  EXPECT_EQ(got.v2 ? std::optional(to_hex({reinterpret_cast<const char*>(got.v2->data()), 32})) : std::nullopt,
-            want.infohash_v2);
+  EXPECT_EQ(
+      got.v2 ? std::optional(to_hex({reinterpret_cast<const char*>(got.v2->data()), 32})) : std::nullopt,
+      want.infohash_v2);
 }
 
 std::optional<ReadyInfo> start_and_wait(asio::io_context& io, Testnet& net) {
@@ -151,7 +157,8 @@ std::optional<ReadyInfo> start_and_wait(asio::io_context& io, Testnet& net) {
   auto r = net.start([&](const ReadyInfo& info) { ready = info; });
   EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error());
   if (!r) return std::nullopt;
-  EXPECT_TRUE(run_until(io, [&] { return ready.has_value(); }, 120s));
+  EXPECT_TRUE(run_until(
+      io, [&] { return ready.has_value(); }, 120s));
   return ready;
 }
 
@@ -198,7 +205,8 @@ TEST(Testnet, SmallTestnetIsFoundAndServedLikeTheManifestSays) {
   for (std::size_t t = 0; t < 100; ++t) {
     for (const auto& key : net.torrent_keys(t)) {
       auto sorted = ids;
-      std::sort(sorted.begin(), sorted.end(), [&](const auto& a, const auto& b) { return closer_to(key, a.first, b.first); });
+      std::sort(sorted.begin(), sorted.end(),
+                [&](const auto& a, const auto& b) { return closer_to(key, a.first, b.first); });
       const auto closest = net.closest_nodes(key, 8);
       ASSERT_EQ(closest.size(), 8u);
       std::size_t holders = 0;
@@ -214,7 +222,8 @@ TEST(Testnet, SmallTestnetIsFoundAndServedLikeTheManifestSays) {
 
   // A client node finds every torrent's seeder through get_peers.
   Client client(io, *Endpoint::parse("127.0.31.250:16881"), net.bootstrap());
-  ASSERT_TRUE(run_until(io, [&] { return client.node().bootstrapped(); }, 30s));
+  ASSERT_TRUE(run_until(
+      io, [&] { return client.node().bootstrapped(); }, 30s));
   std::vector<InfoHash> all_keys;
   for (std::size_t t = 0; t < 100; ++t)
     for (const auto& k : net.torrent_keys(t)) all_keys.push_back(k);
@@ -313,9 +322,11 @@ TEST(Testnet, MisbehavingPeersAndNodesDoWhatTheyAreTold) {
 
   // Every peer of a liar torrent is announced: get_peers returns all three.
   Client client(io, *Endpoint::parse("127.0.32.250:16882"), net.bootstrap());
-  ASSERT_TRUE(run_until(io, [&] { return client.node().bootstrapped(); }, 30s));
+  ASSERT_TRUE(run_until(
+      io, [&] { return client.node().bootstrapped(); }, 30s));
   const auto found = client.lookup_all({key});
-  EXPECT_EQ(found.at(key), (std::set<Endpoint>{net.seeder_of(slow_t), *net.liar_of(slow_t), *net.slow_peer_of(slow_t)}));
+  EXPECT_EQ(found.at(key),
+            (std::set<Endpoint>{net.seeder_of(slow_t), *net.liar_of(slow_t), *net.slow_peer_of(slow_t)}));
 
   // Martian nodes answer find_node with addresses nobody should contact; honest ones with
   // testnet addresses. Asked with a raw socket, so nothing filters the reply.
@@ -399,13 +410,15 @@ TEST(Testnet, DhtAnnounceStoresThroughAnnouncePeer) {
   EXPECT_GE(s.node_totals.queries_in_announce_peer, ready->keys);
 
   Client client(io, *Endpoint::parse("127.0.33.250:16883"), net.bootstrap());
-  ASSERT_TRUE(run_until(io, [&] { return client.node().bootstrapped(); }, 30s));
+  ASSERT_TRUE(run_until(
+      io, [&] { return client.node().bootstrapped(); }, 30s));
   std::vector<InfoHash> keys;
   for (std::size_t t = 0; t < 20; ++t)
     for (const auto& k : net.torrent_keys(t)) keys.push_back(k);
   const auto found = client.lookup_all(keys);
   for (std::size_t t = 0; t < 20; ++t) {
-    for (const auto& k : net.torrent_keys(t)) EXPECT_EQ(found.at(k), std::set<Endpoint>{net.seeder_of(t)}) << t;
+    for (const auto& k : net.torrent_keys(t))
+      EXPECT_EQ(found.at(k), std::set<Endpoint>{net.seeder_of(t)}) << t;
   }
 }
 
@@ -447,16 +460,19 @@ TEST(Testnet, Ipv6NodesAndSeedersOnLoopback) {
   ASSERT_TRUE(host.add(c, *Endpoint::parse("127.0.36.250:17881"), Endpoint::parse("[::1]:0"), &obs).ok());
   std::array<std::uint8_t, 16> loopback6{};
   loopback6[15] = 1;
-  const Endpoint routers[] = {net.bootstrap(), Endpoint{IpAddress::v6(loopback6), static_cast<std::uint16_t>(cfg.port + 1)}};
+  const Endpoint routers[] = {net.bootstrap(),
+                              Endpoint{IpAddress::v6(loopback6), static_cast<std::uint16_t>(cfg.port + 1)}};
   (void)host.node(0).bootstrap(routers, {}, dht::Clock::now());
   host.poke(0);
-  ASSERT_TRUE(run_until(io, [&] { return host.node(0).bootstrapped(); }, 30s));
+  ASSERT_TRUE(run_until(
+      io, [&] { return host.node(0).bootstrapped(); }, 30s));
   run_for(io, 2000ms);
   const auto key = net.torrent_keys(0).front();
   const auto id = host.node(0).get_peers(key, dht::Clock::now());
   ASSERT_NE(id, dht::kNoLookup);
   host.poke(0);
-  ASSERT_TRUE(run_until(io, [&] { return obs.done.count(id) != 0; }, 30s));
+  ASSERT_TRUE(run_until(
+      io, [&] { return obs.done.count(id) != 0; }, 30s));
   const auto seeder = net.seeder_of(0);
   // Seeder i sits on node i's addresses: the same index gives the IPv6 port.
   const auto node_index = static_cast<std::uint16_t>(seeder.ip.raw()[3] - 1);
@@ -506,10 +522,21 @@ TEST(Testnet, AddressesAndConfigChecks) {
   bad([](TestnetConfig& c) { c.net = "127.0.0"; }, "left to the crawler");
   bad([](TestnetConfig& c) { c.net = "127.0"; }, "three octets");
   bad([](TestnetConfig& c) { c.nodes = 1; }, "--nodes");
-  bad([](TestnetConfig& c) { c.net = "127.255.250"; c.nodes = 5000; }, "leave 127.0.0.0/8");
+  bad(
+      [](TestnetConfig& c) {
+        c.net = "127.255.250";
+        c.nodes = 5000;
+      },
+      "leave 127.0.0.0/8");
   bad([](TestnetConfig& c) { c.liars = 1.5; }, "--liars");
   bad([](TestnetConfig& c) { c.port = 0; }, "--port");
-  bad([](TestnetConfig& c) { c.ipv6 = true; c.port = 65000; c.nodes = 1000; }, "65535");
+  bad(
+      [](TestnetConfig& c) {
+        c.ipv6 = true;
+        c.port = 65000;
+        c.nodes = 1000;
+      },
+      "65535");
   bad([](TestnetConfig& c) { c.sample_interval = std::chrono::seconds(30000); }, "BEP-51");
   bad([](TestnetConfig& c) { c.flood_rate = 1e6; }, "--flood-rate");
 
