@@ -1,5 +1,6 @@
 #include "crawler/pipeline.hpp"
 
+#include "crawler/torrent_record.hpp"
 #include "metainfo/info_dict.hpp"
 
 #include <algorithm>
@@ -202,19 +203,7 @@ void Pipeline::on_fetch_outcome(crawler::FetchOutcome outcome) {
     auto parsed = metainfo::parse_verified(outcome.success->info, ih);
     if (parsed) {
       const auto& t = parsed.value();
-      storage::TorrentRecord rec;
-      rec.infohash_v1 = t.v1;
-      rec.infohash_v2 = t.v2;
-      rec.name = t.name;
-      rec.total_size = t.total_size;
-      rec.piece_length = t.piece_length;
-      rec.file_count = static_cast<std::uint32_t>(t.file_count);
-      rec.is_private = t.is_private;
-      rec.info_dict = std::move(outcome.success->info);
-      rec.discovered_at = first_seen;
-      rec.fetched_at = now;
-      rec.files.reserve(t.files.size());
-      for (const auto& f : t.files) rec.files.push_back({f.path, f.length});
+      auto rec = to_record(t, std::move(outcome.success->info), first_seen, now);
       for (const auto& key : t.dht_keys()) {
         known_.set(key, KnownSet::State::Fetched);
         if (key != ih) forget(key);  // the other half of a hybrid is done too

@@ -2,6 +2,7 @@
 
 #include "bencode/encoder.hpp"
 #include "common/hash.hpp"
+#include "crawler/torrent_record.hpp"
 #include "metainfo/info_dict.hpp"
 #include "metainfo/torrent_file.hpp"
 
@@ -73,20 +74,7 @@ storage::TorrentRecord record_from_info(const std::string& info, std::int64_t di
   if (!parsed)
     throw std::runtime_error(std::string("fixture info dict rejected: ") +
                              std::string(parsed.error().reason()));
-  const auto& t = *parsed;
-  storage::TorrentRecord r;
-  r.infohash_v1 = t.v1;
-  r.infohash_v2 = t.v2;
-  r.name = t.name;
-  r.total_size = t.total_size;
-  r.piece_length = t.piece_length;
-  r.file_count = static_cast<std::uint32_t>(t.file_count);
-  r.is_private = t.is_private;
-  r.info_dict = info;
-  r.discovered_at = at(discovered);
-  r.fetched_at = at(fetched);
-  for (const auto& f : t.files) r.files.push_back({f.path, f.length});
-  return r;
+  return crawler::to_record(*parsed, info, at(discovered), at(fetched));
 }
 
 const Fixture& Population::by_name(const std::string& name) const {
