@@ -5,9 +5,11 @@
 #include "common/csv.hpp"
 #include "common/hex.hpp"
 #include "crawler/fetch_service.hpp"
+#include "crawler/torrent_record.hpp"
 #include "metainfo/info_dict.hpp"
 #include "metainfo/magnet.hpp"
 #include "metainfo/torrent_file.hpp"
+#include "web/export.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -16,6 +18,7 @@
 #include <iostream>
 #include <map>
 #include <random>
+#include <set>
 
 namespace bitscrape::cli {
 namespace {
@@ -77,22 +80,19 @@ nlohmann::json attempts_json(const std::vector<crawler::FetchAttempt>& attempts)
   return arr;
 }
 
-nlohmann::json torrent_json(const metainfo::TorrentInfo& t, const InfoHash& key) {
-  auto files = nlohmann::json::array();
-  for (const auto& f : t.files) files.push_back({{"path", f.path}, {"length", f.length}});
-  return {
-      {"infohash", t.v1 ? t.v1->hex() : key.hex()},
-      {"infohash_v1", t.v1 ? nlohmann::json(t.v1->hex()) : nlohmann::json(nullptr)},
-      {"infohash_v2", t.v2 ? nlohmann::json(to_hex({reinterpret_cast<const char*>(t.v2->data()), 32}))
-                           : nlohmann::json(nullptr)},
-      {"name", t.name},
-      {"total_bytes", t.total_size},
-      {"piece_length", t.piece_length},
-      {"file_count", t.file_count},
-      {"private", t.is_private},
-      {"files", files},
-      {"magnet", metainfo::make_magnet(t)},
-  };
+storage::UnixTime wall_now() {
+  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+// The torrent as the export contract writes it (web::export_json over its storage record:
+// `discovered_at` is when we started asking, `fetched_at` when the metadata arrived, `peers`
+// the peers given), plus `private`.
+nlohmann::json torrent_json(const metainfo::TorrentInfo& t, storage::UnixTime asked_at,
+                            storage::UnixTime fetched_at, std::uint32_t peers_given) {
+  const auto rec = crawler::to_record(t, {}, asked_at, fetched_at);
+  auto j = web::export_json(rec, web::PeerSummary{peers_given, std::nullopt});
+  j["private"] = t.is_private;
+  return j;
 }
 
 void print_torrent(const metainfo::TorrentInfo& t, const peerwire::FetchSuccess& s, const Endpoint& from) {
@@ -158,7 +158,9 @@ void register_fetch_one(CLI::App& app) {
     }
     o->fetch.attempts = std::max(o->fetch.attempts, peers.size());
     o->fetch.parallel = 1;  // peers are asked in the order given, so every answer is reported
+    const auto asked_at = wall_now();
     const auto outcomes = run_fetches(o->fetch, {{*key, peers}});
+    const auto fetched_at = wall_now();
     const auto& out = outcomes.at(0);
     std::optional<metainfo::TorrentInfo> info;
     std::string invalid;
@@ -188,7 +190,8 @@ void register_fetch_one(CLI::App& app) {
       if (!f.flush()) throw CommandFailed("cannot write " + o->output, 2);
     }
     if (o->json) {
-      auto j = torrent_json(*info, *key);
+      const std::set<Endpoint> distinct(peers.begin(), peers.end());
+      auto j = torrent_json(*info, asked_at, fetched_at, static_cast<std::uint32_t>(distinct.size()));
       j["ok"] = true;
       j["peer"] = from.to_string();
       j["client"] = out.success->client;

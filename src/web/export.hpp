@@ -1,5 +1,5 @@
 // The export formats, shared by the web API (/api/export) and `bitscrape export`, so the two
-// always write the same bytes.
+// always write the same bytes; `bitscrape fetch --json` prints its torrent with export_json too.
 //
 //   csv    the seed format: header `infohash,name,file_count,total_bytes,piece_length,peer_ip,
 //          peer_port,metadata_ok`, one row per infohash; metadata_ok is True/False; fields
