@@ -1,8 +1,8 @@
 // bench_fetch: metadata fetch throughput at high concurrency — our crawler::FetchService against
-// loopback seeders built on our peer wire code (peerwire::Seeder over asio TCP). The libtorrent
-// reference (bench_fetch_lt.py) runs against the SAME seeder process; bench_fetch.sh runs both
-// and prints the ratio. A plain main with two modes (run them as separate processes, so the
-// fetcher's RSS and CPU are its own):
+// loopback seeders built on our peer wire code (testnet::SeederHost: peerwire::Seeder over asio
+// TCP, as `bitscrape testnet` serves). The libtorrent reference (bench_fetch_lt.py) runs against
+// the SAME seeder process; bench_fetch.sh runs both and prints the ratio. A plain main with two
+// modes (run them as separate processes, so the fetcher's RSS and CPU are its own):
 //
 //   bench_fetch seed  --torrents M --listeners N --port P --delay-ms D --manifest FILE
 //       Generates M valid v1 info dicts (deterministic; `pieces` sized so metadata is 2 KiB to
@@ -10,9 +10,9 @@
 //       127.20.x.y:P (many addresses so per-IP caps and ephemeral ports are not the bottleneck),
 //       serves every torrent on every listener, and writes FILE: one "infohash,ip:port,size"
 //       line per torrent, torrent i on listener i % N. Each accepted connection is held D ms
-//       before the seeder reads the peer's handshake (so connections overlap), then served by
-//       an honest peerwire::Seeder. Prints "READY" when listening; runs until SIGINT/SIGTERM or
-//       --duration seconds, then prints its counters.
+//       before the seeder reads the peer's handshake (SeederHostConfig::hold, so connections
+//       overlap), then served by an honest peerwire::Seeder. Prints "READY" when listening;
+//       runs until SIGINT/SIGTERM or --duration seconds, then prints its counters.
 //
 //   bench_fetch fetch --manifest FILE [--connections C] [--max-per-ip K] [--limit M]
 //       Queues every line of FILE into one crawler::FetchService (one attempt per infohash, the
@@ -27,14 +27,11 @@
 #include "common/hash.hpp"
 #include "common/id160.hpp"
 #include "crawler/fetch_service.hpp"
-#include "net/address.hpp"
-#include "peerwire/seeder.hpp"
+#include "testnet/seeder_host.hpp"
 
 #include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/write.hpp>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -46,6 +43,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -109,17 +107,19 @@ Endpoint listener_endpoint(std::size_t i, std::uint16_t port) {
 // ---------------------------------------------------------------------------------------------
 // Seeder side
 
-class Catalog final : public peerwire::MetadataSource {
+// Serves every torrent on every listener.
+class Catalog final : public testnet::MetadataCatalog {
  public:
-  std::optional<std::string_view> find(const InfoHash& key) const override {
+  std::shared_ptr<const std::string> find(const InfoHash& key, std::uint32_t /*listener*/) override {
     const auto it = map_.find(key);
-    if (it == map_.end()) return std::nullopt;
-    return std::string_view(it->second);
+    return it == map_.end() ? nullptr : it->second;
   }
-  void add(const InfoHash& k, std::string info) { map_.emplace(k, std::move(info)); }
+  void add(const InfoHash& k, std::string info) {
+    map_.emplace(k, std::make_shared<const std::string>(std::move(info)));
+  }
 
  private:
-  std::unordered_map<InfoHash, std::string, Id160Hash> map_;
+  std::unordered_map<InfoHash, std::shared_ptr<const std::string>, Id160Hash> map_;
 };
 
 std::string make_info(std::size_t index, std::uint64_t& rng) {
@@ -143,175 +143,16 @@ std::string make_info(std::size_t index, std::uint64_t& rng) {
   return info.encode();
 }
 
-struct SeedConn {
-  SeedConn(asio::io_context& io, asio::ip::tcp::socket s, const peerwire::SeederConfig& cfg,
-           const peerwire::MetadataSource& src)
-      : socket(std::move(s)), timer(io), seeder(cfg, src) {}
-  asio::ip::tcp::socket socket;
-  asio::steady_timer timer;
-  peerwire::Seeder seeder;
-  std::string writing, pending;
-  bool finished = false;
-};
-
-class SeedHost {
- public:
-  SeedHost(asio::io_context& io, const Catalog& cat, std::chrono::milliseconds delay)
-      : io_(io), cat_(cat), delay_(delay), rx_(64 * 1024) {
-    cfg_.idle_timeout = std::chrono::seconds(30);
-    cfg_.max_lifetime = std::chrono::seconds(120);
-  }
-
-  bool listen(const Endpoint& at) {
-    auto a = std::make_shared<asio::ip::tcp::acceptor>(io_);
-    std::error_code ec;
-    const auto ep = net::to_asio_tcp(at);
-    a->open(ep.protocol(), ec);
-    a->set_option(asio::socket_base::reuse_address(true), ec);
-    a->bind(ep, ec);
-    if (ec) {
-      std::fprintf(stderr, "bind %s: %s\n", at.to_string().c_str(), ec.message().c_str());
-      return false;
-    }
-    a->listen(4096, ec);
-    if (ec) return false;
-    acceptors_.push_back(a);
-    accept_next(a);
-    return true;
-  }
-
-  void report() const {
-    std::printf(
-        "seeder: accepted=%llu served=%llu pieces_sent=%llu rejects=%llu bytes_out=%llu peak_connections=%zu "
-        "accept_errors=%llu\n",
-        (unsigned long long)accepted_, (unsigned long long)served_, (unsigned long long)pieces_,
-        (unsigned long long)rejects_, (unsigned long long)bytes_out_, peak_, (unsigned long long)accept_errors_);
-    std::fflush(stdout);
-  }
-  void close() {
-    for (auto& a : acceptors_) {
-      std::error_code ec;
-      a->close(ec);
-    }
-    std::vector<std::shared_ptr<SeedConn>> all;
-    for (auto& [p, c] : conns_) all.push_back(c);
-    for (auto& c : all) finish(c);
-  }
-
- private:
-  void accept_next(const std::shared_ptr<asio::ip::tcp::acceptor>& a) {
-    a->async_accept([this, a](std::error_code ec, asio::ip::tcp::socket s) {
-      if (ec == asio::error::operation_aborted) return;
-      if (ec) {
-        ++accept_errors_;
-        auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
-        t->async_wait([this, a, t](std::error_code) { accept_next(a); });
-        return;
-      }
-      ++accepted_;
-      start(std::move(s));
-      accept_next(a);
-    });
-  }
-
-  void start(asio::ip::tcp::socket s) {
-    std::error_code ec;
-    s.non_blocking(true, ec);
-    s.set_option(asio::ip::tcp::no_delay(true), ec);
-    auto c = std::make_shared<SeedConn>(io_, std::move(s), cfg_, cat_);
-    conns_.emplace(c.get(), c);
-    peak_ = std::max(peak_, conns_.size());
-    // The hold: nothing is read or written for delay_ (the peer's handshake waits in the kernel).
-    c->timer.expires_after(delay_);
-    c->timer.async_wait([this, c](std::error_code e) {
-      if (e || c->finished) return;
-      c->seeder.start(Clock::now());
-      pump(c);
-      if (!c->finished) arm_read(c);
-    });
-  }
-
-  void arm_read(const std::shared_ptr<SeedConn>& c) {
-    c->socket.async_wait(asio::socket_base::wait_read, [this, c](std::error_code ec) {
-      if (c->finished) return;
-      if (ec) {
-        c->seeder.on_peer_closed();
-        finish(c);
-        return;
-      }
-      for (;;) {
-        std::error_code rec;
-        const std::size_t n = c->socket.read_some(asio::buffer(rx_), rec);
-        if (rec == asio::error::would_block || rec == asio::error::try_again) break;
-        if (rec || n == 0) {
-          c->seeder.on_peer_closed();
-          break;
-        }
-        c->seeder.on_bytes(std::string_view(rx_.data(), n), Clock::now());
-        if (c->seeder.done()) break;
-      }
-      pump(c);
-      if (!c->finished) arm_read(c);
-    });
-  }
-
-  void pump(const std::shared_ptr<SeedConn>& c) {
-    if (c->finished) return;
-    c->pending += c->seeder.take_output();
-    write_next(c);
-    if (c->seeder.done()) {
-      if (c->writing.empty()) finish(c);
-      return;  // finished by write_next's completion
-    }
-    const auto d = c->seeder.next_deadline();
-    if (d == peerwire::kNever) return;
-    c->timer.expires_at(d);
-    c->timer.async_wait([this, c](std::error_code ec) {
-      if (ec || c->finished) return;
-      c->seeder.tick(Clock::now());
-      pump(c);
-    });
-  }
-
-  void write_next(const std::shared_ptr<SeedConn>& c) {
-    if (!c->writing.empty() || c->pending.empty() || c->finished) return;
-    c->writing.swap(c->pending);
-    bytes_out_ += c->writing.size();
-    asio::async_write(c->socket, asio::buffer(c->writing), [this, c](std::error_code ec, std::size_t) {
-      c->writing.clear();
-      if (c->finished) return;
-      if (ec) {
-        c->seeder.on_peer_closed();
-        finish(c);
-        return;
-      }
-      write_next(c);
-      if (c->writing.empty() && c->seeder.done()) finish(c);
-    });
-  }
-
-  void finish(const std::shared_ptr<SeedConn>& c) {
-    if (c->finished) return;
-    c->finished = true;
-    if (c->seeder.serving()) ++served_;
-    pieces_ += c->seeder.stats().pieces_sent;
-    rejects_ += c->seeder.stats().rejects_sent;
-    std::error_code ec;
-    c->socket.close(ec);
-    c->timer.cancel();
-    conns_.erase(c.get());
-  }
-
-  asio::io_context& io_;
-  const Catalog& cat_;
-  std::chrono::milliseconds delay_;
-  peerwire::SeederConfig cfg_;
-  std::vector<char> rx_;
-  std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors_;
-  std::unordered_map<SeedConn*, std::shared_ptr<SeedConn>> conns_;
-  std::uint64_t accepted_ = 0, served_ = 0, pieces_ = 0, rejects_ = 0, bytes_out_ = 0, accept_errors_ = 0;
-  std::size_t peak_ = 0;
-};
+void report(const testnet::SeederHost& host) {
+  const auto& c = host.counters();
+  std::printf(
+      "seeder: accepted=%llu served=%llu pieces_sent=%llu rejects=%llu bytes_out=%llu peak_connections=%zu "
+      "accept_errors=%llu\n",
+      (unsigned long long)c.accepted, (unsigned long long)c.served, (unsigned long long)c.pieces_sent,
+      (unsigned long long)c.rejects_sent, (unsigned long long)c.bytes_out, c.peak_connections,
+      (unsigned long long)c.accept_errors);
+  std::fflush(stdout);
+}
 
 int run_seed(const std::map<std::string, std::string>& a) {
   const std::size_t m = arg_u(a, "--torrents", 10000);
@@ -335,10 +176,21 @@ int run_seed(const std::map<std::string, std::string>& a) {
   }
   out.close();
 
+  testnet::SeederHostConfig config;
+  // Never refuse a connection: the fetcher sets the load.
+  config.max_connections = std::numeric_limits<std::size_t>::max();
+  config.accept_backoff = std::chrono::milliseconds(50);
+  config.hold = delay;
+  config.seeder.idle_timeout = std::chrono::seconds(30);
+  config.seeder.max_lifetime = std::chrono::seconds(120);
   asio::io_context io;
-  SeedHost host(io, cat, delay);
+  testnet::SeederHost host(io, config, cat);
   for (std::size_t i = 0; i < n; ++i) {
-    if (!host.listen(listener_endpoint(i, port))) return 1;
+    const auto bound = host.listen(listener_endpoint(i, port), static_cast<std::uint32_t>(i), nullptr);
+    if (!bound) {
+      std::fprintf(stderr, "%s\n", bound.error().c_str());
+      return 1;
+    }
   }
   std::printf("seeder: %zu torrents, %.1f MiB metadata (mean %.1f KiB), %zu listeners on port %u, hold %lld ms\n",
               m, total / 1048576.0, total / 1024.0 / m, n, port, static_cast<long long>(delay.count()));
@@ -347,7 +199,7 @@ int run_seed(const std::map<std::string, std::string>& a) {
   asio::signal_set sigs(io, SIGINT, SIGTERM);
   asio::steady_timer stop(io, duration);
   auto shutdown = [&] {
-    host.report();
+    report(host);
     host.close();
     sigs.cancel();
     stop.cancel();

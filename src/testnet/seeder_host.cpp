@@ -127,6 +127,18 @@ void SeederHost::start(const std::shared_ptr<Listener>& l, asio::ip::tcp::socket
   auto c = std::make_shared<Conn>(io_, std::move(socket), catalog_, l->id, l->config, peer);
   conns_.emplace(c.get(), c);
   counters_.peak_connections = std::max(counters_.peak_connections, conns_.size());
+  if (config_.hold.count() <= 0) {
+    begin(c);
+    return;
+  }
+  c->timer.expires_after(config_.hold);
+  c->timer.async_wait([this, c, alive = std::weak_ptr<bool>(alive_)](std::error_code tec) {
+    if (tec || alive.expired() || c->finished) return;
+    begin(c);
+  });
+}
+
+void SeederHost::begin(const std::shared_ptr<Conn>& c) {
   c->seeder.start(std::chrono::steady_clock::now());
   pump(c);
   if (!c->finished) arm_read(c);

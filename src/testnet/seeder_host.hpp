@@ -5,7 +5,8 @@
 // looks the infohash up, answers ut_metadata requests). The adapter follows net::MetadataPool:
 // one receive buffer shared by all connections (the loop serves one at a time), one write in
 // flight per connection with what the seeder produces meanwhile queued behind it, one timer per
-// connection armed to the seeder's next deadline (idle, lifetime, drip).
+// connection armed to the seeder's next deadline (idle, lifetime, drip) — or, first, to the end
+// of the connection's hold when SeederHostConfig::hold is set.
 //
 // A listener may misbehave on purpose through its peerwire::SeederBehavior (the testnet's liars
 // corrupt a piece, its slow peers drip); the behavior object must outlive the host.
@@ -52,6 +53,10 @@ class MetadataCatalog {
 struct SeederHostConfig {
   std::size_t max_connections = 4096;  // open connections over all listeners
   std::chrono::milliseconds accept_backoff{200};
+  // Each accepted connection waits this long before its seeder starts: nothing is read or written
+  // meanwhile (the peer's handshake waits in the kernel), so many connections are open at once
+  // (bench_fetch's load). 0: the seeder starts when the connection is accepted.
+  std::chrono::milliseconds hold{0};
   peerwire::SeederConfig seeder;  // `behavior` is set per listener
 };
 
@@ -92,6 +97,7 @@ class SeederHost {
   struct Conn;
   void accept_next(const std::shared_ptr<Listener>& l);
   void start(const std::shared_ptr<Listener>& l, asio::ip::tcp::socket socket);
+  void begin(const std::shared_ptr<Conn>& c);
   void arm_read(const std::shared_ptr<Conn>& c);
   void pump(const std::shared_ptr<Conn>& c);
   void write_next(const std::shared_ptr<Conn>& c);
