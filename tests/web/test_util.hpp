@@ -5,37 +5,21 @@
 #include "fixtures.hpp"
 #include "storage/memory_store.hpp"
 #include "storage/sqlite_store.hpp"
+#include "temp_dir.hpp"
 #include "web/server.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <string>
 
 namespace bitscrape::web::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "bitscrape-web-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
+struct TempDir : test_support::TempDir {
+  TempDir() : test_support::TempDir("bitscrape-web") {}
 };
 
 inline std::int64_t unix_now() {
