@@ -24,7 +24,8 @@
 //                                      [--skip-reference] [--search-only]
 // --search-only reruns the searches against the scale databases a previous run left in --dir
 // (same --torrents). Environment knobs for experiments: BS_CACHE_KIB, BS_CKPT (SqliteOptions
-// cache_kib, wal_autocheckpoint_pages); BS_SLOWEST=1 lists each case's slowest queries.
+// cache_kib, wal_autocheckpoint_pages), BS_BATCH (records per transaction, both schemas; default
+// StoreWriter's max_batch); BS_SLOWEST=1 lists each case's slowest queries.
 // Machines are shared and noisy: read the ratios against the reference; absolute numbers are
 // context.
 #include "bencode/encoder.hpp"
@@ -315,6 +316,13 @@ std::unique_ptr<Store> open_store(const std::string& path, bool keep_info) {
   return std::move(s.value());
 }
 
+// Records per transaction, ours and the reference's: StoreWriter's default (what the crawler
+// uses), or BS_BATCH.
+std::size_t ingest_batch() {
+  if (const char* e = std::getenv("BS_BATCH")) return static_cast<std::size_t>(std::atoll(e));
+  return WriterOptions{}.max_batch;
+}
+
 double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 double last_ingest_cpu = 0;  // process CPU seconds of the last ingest (both threads)
 
@@ -322,7 +330,7 @@ double last_ingest_cpu = 0;  // process CPU seconds of the last ingest (both thr
 double ingest(Store& store, const std::vector<TorrentRecord>& corpus, bool with_files) {
   WriterOptions wo;
   wo.block_timeout = std::chrono::seconds(600);  // a benchmark must not drop
-  wo.max_batch = 5000;
+  wo.max_batch = ingest_batch();  // the writer's default unless BS_BATCH says otherwise
   // Producers hand records over by move, as the crawler does; copy outside the timed part.
   std::vector<TorrentRecord> records = corpus;
   if (!with_files) {
@@ -555,7 +563,7 @@ int run(const Args& args) {
         double rate = 0;
         {
           Magnetico m(path);
-          rate = m.ingest(corpus, with_files, 5000);
+          rate = m.ingest(corpus, with_files, ingest_batch());
         }
         std::printf("  %-44s %12.0f %12.0f\n", with_files ? "magnetico schema, with files" : "magnetico schema, without files",
                     static_cast<double>(file_bytes(path)) / n, rate);
@@ -586,7 +594,7 @@ int run(const Args& args) {
               static_cast<double>(file_bytes(path)) / args.torrents);
   if (args.reference) {
     Magnetico m(ref_path);
-    ref_rate = m.ingest(corpus, true, 5000);
+    ref_rate = m.ingest(corpus, true, ingest_batch());
     std::printf("  magnetico schema ingest with files:     %.0f torrents/s, %.0f B/torrent on disk  (ratio %.2fx)\n",
                 ref_rate, static_cast<double>(file_bytes(ref_path)) / args.torrents, ours_rate / ref_rate);
   }

@@ -236,12 +236,27 @@ class SqliteStore final : public Store {
     if (!opt_.read_only) (void)db_->exec("PRAGMA optimize", "optimize");
   }
 
+  void prepare(WriteBatch& batch) const override {
+    ZstdCompressor zstd(opt_.zstd_level);
+    batch.encoded.clear();
+    batch.encoded.reserve(batch.torrents.size());
+    for (const auto& t : batch.torrents) batch.encoded.push_back(encode_torrent(t, zstd));
+  }
+
   StoreResult<WriteReport> write(const WriteBatch& batch) override {
     if (opt_.read_only) return fail(ErrorCode::ReadOnly, "this store was opened read-only");
     std::lock_guard lock(mu_);
+    // An unprepared batch is encoded here, before the transaction (a StoreWriter prepares its
+    // batches on another thread: see Store::prepare()).
+    std::vector<EncodedTorrent> own;
+    if (batch.encoded.size() != batch.torrents.size()) {
+      own.reserve(batch.torrents.size());
+      for (const auto& t : batch.torrents) own.push_back(encode_torrent(t, zstd_));
+    }
+    const std::span<const EncodedTorrent> encoded = own.empty() ? std::span(batch.encoded) : std::span(own);
     BS_TRY(db_->exec("BEGIN IMMEDIATE", "begin write transaction"));
     WriteReport report;
-    auto applied = apply(batch, report);
+    auto applied = apply(batch, encoded, report);
     fts_pending_.clear();  // its views point into `batch`
     if (!applied) {
       (void)db_->exec("ROLLBACK", "rollback");
@@ -755,12 +770,34 @@ class SqliteStore final : public Store {
 
   // --- writes (lock held, inside a transaction) ---
 
-  Status apply(const WriteBatch& batch, WriteReport& report) {
+  // What write() stores for a torrent besides its row; depends only on the record and the
+  // options, so it can be computed on any thread (prepare()).
+  EncodedTorrent encode_torrent(const TorrentRecord& t, ZstdCompressor& zstd) const {
+    EncodedTorrent e;
+    const auto keep = detail::check_torrent(t, opt_.store);
+    if (!keep) return e;  // rejected by apply_torrent()
+    const std::span<const FileRecord> files(t.files.data(), *keep);
+    if (!implied_file(t, files) && !files.empty()) {
+      e.file_list = encode_file_list(files, zstd);
+      // Each distinct path token once, minus the name's (search_text.hpp). An implied single
+      // file is the name itself.
+      e.path_terms = distinct_path_terms(t.name, files, detail::kMaxIndexedPathBytes);
+    }
+    if (opt_.store.keep_info_dicts && !t.info_dict.empty()) e.info_dict = zstd.compress(t.info_dict);
+    return e;
+  }
+
+  // One file named like the torrent: no file_lists row, the flag says so.
+  static bool implied_file(const TorrentRecord& t, std::span<const FileRecord> files) {
+    return files.size() == 1 && t.file_count == 1 && files[0].path == t.name && files[0].length == t.total_size;
+  }
+
+  Status apply(const WriteBatch& batch, std::span<const EncodedTorrent> encoded, WriteReport& report) {
     fts_pending_.clear();
     for (const auto& n : batch.nodes) BS_TRY(apply_node(n));
     for (const auto& s : batch.sightings) BS_TRY(apply_sighting(s));
     for (const auto& o : batch.fetch_outcomes) BS_TRY(apply_outcome(o));
-    for (const auto& t : batch.torrents) BS_TRY(apply_torrent(t, report));
+    for (std::size_t i = 0; i < batch.torrents.size(); ++i) BS_TRY(apply_torrent(batch.torrents[i], encoded[i], report));
     BS_TRY(apply_peers(batch.peers, report));
     for (const auto& c : batch.counters) BS_TRY(apply_counters(c, report));
     // Index last. Once FTS5 has pending terms in a transaction, every later statement that
@@ -820,7 +857,7 @@ class SqliteStore final : public Store {
     return db_->done(*s, "record fetch outcome");
   }
 
-  Status apply_torrent(const TorrentRecord& t, WriteReport& report) {
+  Status apply_torrent(const TorrentRecord& t, const EncodedTorrent& encoded, WriteReport& report) {
     const auto keep = detail::check_torrent(t, opt_.store);
     if (!keep) {
       ++report.rejected;
@@ -829,8 +866,7 @@ class SqliteStore final : public Store {
     const std::span<const FileRecord> files(t.files.data(), *keep);
     const auto v1 = t.infohash_v1;
     const auto v2t = t.infohash_v2_truncated();
-    const bool implied = files.size() == 1 && t.file_count == 1 && files[0].path == t.name &&
-                         files[0].length == t.total_size;
+    const bool implied = implied_file(t, files);
     std::int64_t flags = (t.is_private ? kFlagPrivate : 0) | (implied ? kFlagImpliedFile : 0);
     std::int64_t id = 0;
     {
@@ -852,7 +888,7 @@ class SqliteStore final : public Store {
     }
     if (id != 0) {
       ++report.torrents_added;
-      BS_TRY(insert_torrent_parts(id, t, files, implied));
+      BS_TRY(insert_torrent_parts(id, t, encoded));
     } else {
       ++report.torrents_duplicate;
       BS_TRY(merge_keys(t));
@@ -883,27 +919,20 @@ class SqliteStore final : public Store {
     return {};
   }
 
-  Status insert_torrent_parts(std::int64_t id, const TorrentRecord& t, std::span<const FileRecord> files,
-                              bool implied) {
-    if (!implied && !files.empty()) {
-      const std::string blob = encode_file_list(files, zstd_);
+  Status insert_torrent_parts(std::int64_t id, const TorrentRecord& t, const EncodedTorrent& encoded) {
+    if (!encoded.file_list.empty()) {
       auto s = db_->prepare("INSERT INTO file_lists (torrent_id, data) VALUES (?1, ?2)");
       if (!s) return Unexpected<Error>{s.error()};
-      s->bind(1, id).bind_blob(2, blob);
+      s->bind(1, id).bind_blob(2, encoded.file_list);
       BS_TRY(db_->done(*s, "insert file list"));
     }
-    if (opt_.store.keep_info_dicts && !t.info_dict.empty()) {
-      const std::string blob = zstd_.compress(t.info_dict);
+    if (!encoded.info_dict.empty()) {
       auto s = db_->prepare("INSERT INTO info_dicts (torrent_id, data) VALUES (?1, ?2)");
       if (!s) return Unexpected<Error>{s.error()};
-      s->bind(1, id).bind_blob(2, blob);
+      s->bind(1, id).bind_blob(2, encoded.info_dict);
       BS_TRY(db_->done(*s, "insert info dict"));
     }
-    // Each distinct path token once, minus the name's (search_text.hpp). An implied single
-    // file is the name itself.
-    std::string paths;
-    if (!implied && !files.empty()) paths = distinct_path_terms(t.name, files, detail::kMaxIndexedPathBytes);
-    fts_pending_.push_back(FtsRow{id, t.name, std::move(paths)});  // indexed at the end of apply()
+    fts_pending_.push_back(FtsRow{id, t.name, encoded.path_terms});  // indexed at the end of apply()
     return {};
   }
 
@@ -1028,8 +1057,8 @@ class SqliteStore final : public Store {
 
   struct FtsRow {
     std::int64_t id;
-    std::string_view name;  // points into the batch being applied
-    std::string paths;
+    std::string_view name;   // point into the batch being applied
+    std::string_view paths;
   };
 
   std::mutex mu_;

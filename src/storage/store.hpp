@@ -42,6 +42,14 @@ struct StoreOptions {
   std::size_t max_counter_names = 1024;      // distinct counter names; more are rejected
 };
 
+// A torrent's encoded forms (codec.hpp, search_text.hpp): what a backend would otherwise
+// compute inside write(), with its lock held. See Store::prepare().
+struct EncodedTorrent {
+  std::string file_list;   // encode_file_list() blob; empty: no row (no files, or one implied file)
+  std::string info_dict;   // one zstd frame; empty: not kept
+  std::string path_terms;  // distinct_path_terms(), for the full-text index
+};
+
 struct WriteBatch {
   std::vector<NodeRecord> nodes;
   std::vector<InfohashSighting> sightings;
@@ -49,6 +57,10 @@ struct WriteBatch {
   std::vector<TorrentRecord> torrents;
   std::vector<PeerRecord> peers;
   std::vector<CounterSample> counters;
+  // Filled by Store::prepare(): one entry per torrent, in order. Valid only for the torrents it
+  // was computed from and for the store that computed it; write() ignores it unless it has
+  // exactly one entry per torrent.
+  std::vector<EncodedTorrent> encoded;
 
   // Records in the batch (a counter sample counts once).
   std::size_t size() const noexcept {
@@ -63,6 +75,7 @@ struct WriteBatch {
     torrents.clear();
     peers.clear();
     counters.clear();
+    encoded.clear();
   }
 };
 
@@ -219,6 +232,12 @@ class Store {
   // --- writes ---
   // Applies the batch in one transaction (see the file comment).
   virtual StoreResult<WriteReport> write(const WriteBatch& batch) = 0;
+  // Does the work of a write that needs no database — encoding and compressing torrents into
+  // batch.encoded — so that a writer can do it on another thread, before write() and without
+  // the store's lock (StoreWriter does, while the previous batch commits). Optional: write()
+  // encodes an unprepared batch itself. Safe from any thread, concurrently with every other
+  // method. The default does nothing.
+  virtual void prepare(WriteBatch& batch) const { (void)batch; }
   // Deletes what exceeds `limits`, oldest first, in one transaction.
   virtual StoreResult<PruneReport> prune(const PruneLimits& limits) = 0;
 

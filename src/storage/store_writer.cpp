@@ -15,6 +15,7 @@ Overloaded(F...) -> Overloaded<F...>;
 
 StoreWriter::StoreWriter(Store& store, const WriterOptions& options, CommitCallback on_commit)
     : store_(store), opt_(options), on_commit_(std::move(on_commit)) {
+  committer_ = std::thread([this] { run_committer(); });
   thread_ = std::thread([this] { run(); });
 }
 
@@ -40,8 +41,8 @@ std::uint64_t StoreWriter::submit(Record record) {
   const std::size_t bytes = approx_bytes(record);
   std::unique_lock lock(mu_);
   const auto has_room = [&](double fill) {
-    return static_cast<double>(queue_.size() + 1) <= static_cast<double>(opt_.queue_records) * fill &&
-           static_cast<double>(queued_bytes_ + bytes) <= static_cast<double>(opt_.queue_bytes) * fill;
+    return static_cast<double>(queue_.size() + staged_records_ + 1) <= static_cast<double>(opt_.queue_records) * fill &&
+           static_cast<double>(queued_bytes_ + staged_bytes_ + bytes) <= static_cast<double>(opt_.queue_bytes) * fill;
   };
   bool accepted = !stopping_;
   if (accepted && !precious) {
@@ -74,8 +75,8 @@ bool StoreWriter::flush(std::chrono::milliseconds timeout) {
 WriterStats StoreWriter::stats() const {
   std::lock_guard lock(mu_);
   WriterStats s = stats_;
-  s.queued_records = queue_.size();
-  s.queued_bytes = queued_bytes_;
+  s.queued_records = queue_.size() + staged_records_;
+  s.queued_bytes = queued_bytes_ + staged_bytes_;
   return s;
 }
 
@@ -85,38 +86,75 @@ void StoreWriter::stop() {
     stopping_ = true;
   }
   wake_writer_.notify_all();
+  handoff_.notify_all();
   room_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) thread_.join();  // hands over every queued record, then marks done_
+  if (committer_.joinable()) committer_.join();
 }
 
+// The batching thread: groups queued records into batches and prepares them (Store::prepare)
+// while the committer commits the previous one.
 void StoreWriter::run() {
   std::unique_lock lock(mu_);
   for (;;) {
     wake_writer_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) {
-      if (stopping_) return;
-      continue;
+      if (!stopping_) continue;
+      done_ = true;
+      handoff_.notify_all();
+      return;
     }
     // Group commit: give the batch max_delay to fill, unless it is full, flushed or stopping.
     const auto deadline = std::chrono::steady_clock::now() + opt_.max_delay;
     wake_writer_.wait_until(lock, deadline, [&] {
       return stopping_ || queue_.size() >= opt_.max_batch || queue_.front().seq <= flush_upto_;
     });
+    // Taken records still count against the queue's bounds until the committer takes them:
+    // the bounds cover everything waiting to be committed.
     std::deque<Entry> batch;
+    Prepared p;
     while (!queue_.empty() && batch.size() < opt_.max_batch) {
       queued_bytes_ -= queue_.front().bytes;
+      p.bytes += queue_.front().bytes;
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
+    staged_records_ += batch.size();
+    staged_bytes_ += p.bytes;
+    lock.unlock();
+    p.first_seq = batch.front().seq;
+    p.last_seq = batch.back().seq;
+    p.records = batch.size();
+    to_write_batch(batch, p.batch);
+    batch.clear();
+    store_.prepare(p.batch);
+    lock.lock();
+    // One batch in hand-over at most: a slow store holds the batching thread here, and the
+    // queue (bounded) absorbs the rest.
+    handoff_.wait(lock, [&] { return !ready_.has_value(); });
+    ready_ = std::move(p);
+    handoff_.notify_all();
+  }
+}
+
+void StoreWriter::run_committer() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    handoff_.wait(lock, [&] { return ready_.has_value() || done_; });
+    if (!ready_) return;  // done_ and nothing left
+    Prepared p = std::move(*ready_);
+    ready_.reset();
+    staged_records_ -= p.records;
+    staged_bytes_ -= p.bytes;
+    handoff_.notify_all();
     room_.notify_all();
     lock.unlock();
-    commit(batch);
+    commit(p);
     lock.lock();
   }
 }
 
-void StoreWriter::commit(std::deque<Entry>& entries) {
-  WriteBatch batch;
+void StoreWriter::to_write_batch(std::deque<Entry>& entries, WriteBatch& batch) {
   for (auto& e : entries) {
     std::visit(Overloaded{
                    [&](NodeRecord& r) { batch.nodes.push_back(std::move(r)); },
@@ -128,10 +166,14 @@ void StoreWriter::commit(std::deque<Entry>& entries) {
                },
                e.record);
   }
+}
+
+void StoreWriter::commit(Prepared& p) {
+  const WriteBatch& batch = p.batch;
   CommitReport report;
-  report.first_seq = entries.front().seq;
-  report.last_seq = entries.back().seq;
-  report.records = entries.size();
+  report.first_seq = p.first_seq;
+  report.last_seq = p.last_seq;
+  report.records = p.records;
 
   auto backoff = std::chrono::milliseconds(10);
   for (int attempt = 1;; ++attempt) {
@@ -146,9 +188,9 @@ void StoreWriter::commit(std::deque<Entry>& entries) {
       if (on_commit_) on_commit_(report);
       {
         std::lock_guard lock(mu_);
-        stats_.committed += entries.size();
+        stats_.committed += p.records;
         ++stats_.batches;
-        stats_.largest_batch = std::max<std::uint64_t>(stats_.largest_batch, entries.size());
+        stats_.largest_batch = std::max<std::uint64_t>(stats_.largest_batch, p.records);
         processed_ = report.last_seq;
         durable_.store(report.last_seq, std::memory_order_release);
       }
@@ -169,7 +211,7 @@ void StoreWriter::commit(std::deque<Entry>& entries) {
     if (report.dropped) {
       {
         std::lock_guard lock(mu_);
-        stats_.failed += entries.size();
+        stats_.failed += p.records;
         processed_ = report.last_seq;
         durable_.store(report.last_seq, std::memory_order_release);
       }
@@ -177,7 +219,7 @@ void StoreWriter::commit(std::deque<Entry>& entries) {
       return;
     }
     std::unique_lock lock(mu_);
-    wake_writer_.wait_for(lock, backoff, [&] { return stopping_ && !stopping; });
+    handoff_.wait_for(lock, backoff, [&] { return stopping_ && !stopping; });
     backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(1));
   }
 }

@@ -29,7 +29,14 @@
 // Threading: submit/flush/stats/durable_seq from any thread. The callback runs on the writer
 // thread after each commit attempt and before durable_seq() advances or flush() returns for
 // those records; keep it short and never call submit() or flush() from it.
-// Destruction (or stop()) commits everything already queued, then joins the thread.
+// Destruction (or stop()) commits everything already queued, then joins the threads.
+//
+// Two threads, a pipeline: one takes a batch from the queue and has the store prepare it
+// (Store::prepare: encoding and compressing torrents, no database), the other commits the
+// previous batch meanwhile, so the thread holding the database does only database work. At
+// most one prepared batch waits for the committer. The queue's bounds count every record the
+// committer has not yet taken (the prepared batch too); beyond them, memory holds only the
+// batch being committed.
 #pragma once
 
 #include "storage/store.hpp"
@@ -41,6 +48,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <variant>
 
@@ -49,7 +57,10 @@ namespace bitscrape::storage {
 struct WriterOptions {
   std::size_t queue_records = 100'000;  // bound on queued records
   std::size_t queue_bytes = 256u << 20;  // bound on their approximate size
-  std::size_t max_batch = 4'096;         // records per transaction
+  // Records per transaction. Large: when the writer falls behind, one commit of many records
+  // rewrites each touched B-tree page once instead of once per small batch (random-key indexes
+  // touch a page per record); a crawl at its usual pace commits a few records per window.
+  std::size_t max_batch = 32'768;
   std::chrono::milliseconds max_delay{50};       // group-commit window after the first record
   std::chrono::milliseconds block_timeout{20};   // precious records wait this long for room
   double lossy_fill_limit = 0.9;                 // lossy records refused above this fill
@@ -111,8 +122,18 @@ class StoreWriter {
     std::size_t bytes;
     Record record;
   };
+  // A batch taken from the queue, prepared, waiting for or in its commit.
+  struct Prepared {
+    std::uint64_t first_seq = 0;
+    std::uint64_t last_seq = 0;
+    std::size_t records = 0;
+    std::size_t bytes = 0;  // approx_bytes() of its records
+    WriteBatch batch;
+  };
   void run();
-  void commit(std::deque<Entry>& batch);
+  void run_committer();
+  static void to_write_batch(std::deque<Entry>& entries, WriteBatch& batch);
+  void commit(Prepared& p);
   static bool is_precious(const Record& r) noexcept;
   static std::size_t approx_bytes(const Record& r) noexcept;
 
@@ -124,15 +145,23 @@ class StoreWriter {
   std::condition_variable wake_writer_;  // records arrived / stop / flush
   std::condition_variable room_;         // queue has room
   std::condition_variable progress_;     // durable_ advanced
+  std::condition_variable handoff_;      // ready_ filled or emptied / done_ / stop
   std::deque<Entry> queue_;
   std::size_t queued_bytes_ = 0;
+  // Taken from the queue by the batching thread, not yet by the committer: still counted
+  // against the queue's bounds.
+  std::size_t staged_records_ = 0;
+  std::size_t staged_bytes_ = 0;
   std::uint64_t next_seq_ = 1;
   std::uint64_t processed_ = 0;  // highest seq committed or given up on
   bool stopping_ = false;
   std::uint64_t flush_upto_ = 0;  // flush() wants everything up to here without the window
+  std::optional<Prepared> ready_;  // prepared, for the committer
+  bool done_ = false;              // stopping and the batching thread handed over everything
   WriterStats stats_;
   std::atomic<std::uint64_t> durable_{0};
-  std::thread thread_;
+  std::thread committer_;  // commits prepared batches, in order
+  std::thread thread_;     // takes batches from the queue and prepares them
 };
 
 }  // namespace bitscrape::storage

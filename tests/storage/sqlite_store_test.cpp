@@ -104,6 +104,39 @@ TEST(SqliteStore, WalModeSchemaVersionAndCompactEncodings) {
   EXPECT_EQ(raw.one("PRAGMA integrity_check"), "ok");
 }
 
+// StoreWriter prepares batches on its batching thread (Store::prepare); write() of a prepared
+// batch must store exactly what write() of the same batch unprepared stores.
+TEST(SqliteStore, PreparedBatchStoresWhatAnUnpreparedOneDoes) {
+  TempDir dir;
+  std::vector<TorrentRecord> ts = {v1_torrent(1, "single.iso", 5),
+                                   v1_torrent(2, "Album", 30, {{"Album/01 Overture.flac", 10}, {"Album/cover.jpg", 20}}),
+                                   v1_torrent(3, "negative", -1)};  // rejected
+  ts[1].info_dict = "d4:name5:Albume";
+  for (const bool prepared : {false, true}) {
+    auto s = open_or_die(dir.file(prepared ? "p.db" : "u.db"));
+    WriteBatch b;
+    b.torrents = ts;
+    if (prepared) {
+      s->prepare(b);
+      ASSERT_EQ(b.encoded.size(), 3u);
+      EXPECT_TRUE(b.encoded[0].file_list.empty());  // one implied file: no list
+      EXPECT_FALSE(b.encoded[1].file_list.empty());
+      EXPECT_EQ(b.encoded[1].path_terms, "overture flac cover jpg");
+    }
+    auto r = s->write(b);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->torrents_added, 2u);
+    EXPECT_EQ(r->rejected, 1u);
+    auto got = s->torrent(key(2));
+    ASSERT_TRUE(got && got->has_value());
+    EXPECT_EQ((*got)->files, ts[1].files);
+    EXPECT_EQ(**s->raw_info_dict(key(2)), ts[1].info_dict);
+    SearchQuery q;
+    q.text = "overture";
+    EXPECT_EQ(s->search(q)->total, 1u);
+  }
+}
+
 TEST(SqliteStore, UnicodeSearchFoldsCaseAndDiacritics) {
   TempDir dir;
   auto s = open_or_die(dir.file("u.db"));
