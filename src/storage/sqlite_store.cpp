@@ -701,16 +701,9 @@ class SqliteStore final : public Store {
  private:
   // --- reads (lock held) ---
 
+  // The torrent stored under a DHT key (v1 or truncated v2): one lookup in infohashes.
   StoreResult<std::optional<std::int64_t>> find_torrent_id(const InfoHash& key) {
-    {
-      auto s = db_->prepare("SELECT id FROM torrents WHERE ih_v1 = ?1");
-      if (!s) return Unexpected<Error>{s.error()};
-      s->bind_blob(1, bytes_of(key));
-      auto row = next_row(*db_, *s, "find torrent");
-      if (!row) return Unexpected<Error>{row.error()};
-      if (*row) return std::optional<std::int64_t>{s->integer(0)};
-    }
-    auto s = db_->prepare("SELECT id FROM torrents WHERE substr(ih_v2, 1, 20) = ?1 AND ih_v2 IS NOT NULL");
+    auto s = db_->prepare("SELECT torrent_id FROM infohashes WHERE ih = ?1 AND torrent_id IS NOT NULL");
     if (!s) return Unexpected<Error>{s.error()};
     s->bind_blob(1, bytes_of(key));
     auto row = next_row(*db_, *s, "find torrent");
@@ -866,13 +859,29 @@ class SqliteStore final : public Store {
     const std::span<const FileRecord> files(t.files.data(), *keep);
     const auto v1 = t.infohash_v1;
     const auto v2t = t.infohash_v2_truncated();
+    // The keys are unique through infohashes (one row per DHT key, holding its torrent's id):
+    // a torrent stored under either key makes this one a duplicate.
+    std::optional<std::int64_t> by_v1, by_v2;
+    if (v1) {
+      auto r = find_torrent_id(*v1);
+      if (!r) return Unexpected<Error>{r.error()};
+      by_v1 = *r;
+    }
+    if (v2t) {
+      auto r = find_torrent_id(*v2t);
+      if (!r) return Unexpected<Error>{r.error()};
+      by_v2 = *r;
+    }
+    if (by_v1 || by_v2) {
+      ++report.torrents_duplicate;
+      return merge_keys(t, by_v1 ? *by_v1 : *by_v2, by_v1.has_value(), by_v2.has_value());
+    }
     const bool implied = implied_file(t, files);
-    std::int64_t flags = (t.is_private ? kFlagPrivate : 0) | (implied ? kFlagImpliedFile : 0);
-    std::int64_t id = 0;
+    const std::int64_t flags = (t.is_private ? kFlagPrivate : 0) | (implied ? kFlagImpliedFile : 0);
     {
       auto s = db_->prepare(
           "INSERT INTO torrents (ih_v1, ih_v2, name, total_size, piece_length, file_count, flags, discovered_at, "
-          "fetched_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING");
+          "fetched_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
       if (!s) return Unexpected<Error>{s.error()};
       if (v1) s->bind_blob(1, bytes_of(*v1)); else s->bind_null(1);
       if (t.infohash_v2) s->bind_blob(2, bytes_of(*t.infohash_v2)); else s->bind_null(2);
@@ -884,39 +893,33 @@ class SqliteStore final : public Store {
           .bind(8, to_unix(t.discovered_at))
           .bind(9, to_unix(t.fetched_at));
       BS_TRY(db_->done(*s, "insert torrent"));
-      if (db_->changes() == 1) id = db_->last_rowid();
     }
-    if (id != 0) {
-      ++report.torrents_added;
-      BS_TRY(insert_torrent_parts(id, t, encoded));
-    } else {
-      ++report.torrents_duplicate;
-      BS_TRY(merge_keys(t));
-    }
+    const std::int64_t id = db_->last_rowid();
+    ++report.torrents_added;
+    BS_TRY(insert_torrent_parts(id, t, encoded));
     for (const auto& key : {v1, v2t}) {
       if (!key) continue;
-      if (id == 0) {
-        auto owner = find_torrent_id(*key);
-        if (!owner) return Unexpected<Error>{owner.error()};
-        if (!owner->has_value()) continue;  // held by no torrent: the key conflicted elsewhere
-        auto s = db_->prepare(
-            "INSERT INTO infohashes (ih, first_seen, last_seen, sources, peers, attempts, last_attempt, state, "
-            "priority) SELECT ?1, discovered_at, discovered_at, 0, 0, 0, NULL, 1, 0 FROM torrents WHERE id = ?2 "
-            "ON CONFLICT (ih) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), state = 1");
-        if (!s) return Unexpected<Error>{s.error()};
-        s->bind_blob(1, bytes_of(*key)).bind(2, **owner);
-        BS_TRY(db_->done(*s, "mark infohash fetched"));
-        continue;
-      }
       auto s = db_->prepare(
           "INSERT INTO infohashes (ih, first_seen, last_seen, sources, peers, attempts, last_attempt, state, "
-          "priority) VALUES (?1, ?2, ?2, 0, 0, 0, NULL, 1, 0) "
-          "ON CONFLICT (ih) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), state = 1");
+          "priority, torrent_id) VALUES (?1, ?2, ?2, 0, 0, 0, NULL, 1, 0, ?3) ON CONFLICT (ih) DO UPDATE SET "
+          "first_seen = min(first_seen, excluded.first_seen), state = 1, torrent_id = excluded.torrent_id");
       if (!s) return Unexpected<Error>{s.error()};
-      s->bind_blob(1, bytes_of(*key)).bind(2, to_unix(t.discovered_at));
+      s->bind_blob(1, bytes_of(*key)).bind(2, to_unix(t.discovered_at)).bind(3, id);
       BS_TRY(db_->done(*s, "mark infohash fetched"));
     }
     return {};
+  }
+
+  // A key joins stored torrent `id`: its infohashes row says fetched and points at it.
+  Status mark_fetched(const InfoHash& key, std::int64_t id) {
+    auto s = db_->prepare(
+        "INSERT INTO infohashes (ih, first_seen, last_seen, sources, peers, attempts, last_attempt, state, "
+        "priority, torrent_id) SELECT ?1, discovered_at, discovered_at, 0, 0, 0, NULL, 1, 0, id FROM torrents "
+        "WHERE id = ?2 ON CONFLICT (ih) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), "
+        "state = 1, torrent_id = excluded.torrent_id");
+    if (!s) return Unexpected<Error>{s.error()};
+    s->bind_blob(1, bytes_of(key)).bind(2, id);
+    return db_->done(*s, "mark infohash fetched");
   }
 
   Status insert_torrent_parts(std::int64_t id, const TorrentRecord& t, const EncodedTorrent& encoded) {
@@ -936,30 +939,22 @@ class SqliteStore final : public Store {
     return {};
   }
 
-  // A torrent already stored under one of t's keys: add the keys it lacks, unless another
-  // torrent holds them (first stored wins; see store.hpp).
-  Status merge_keys(const TorrentRecord& t) {
-    std::optional<std::int64_t> by_v1, by_v2;
-    if (t.infohash_v1) {
-      auto r = find_torrent_id(*t.infohash_v1);
-      if (!r) return Unexpected<Error>{r.error()};
-      by_v1 = *r;
-    }
-    if (auto v2t = t.infohash_v2_truncated()) {
-      auto r = find_torrent_id(*v2t);
-      if (!r) return Unexpected<Error>{r.error()};
-      by_v2 = *r;
-    }
-    if (by_v1 && !by_v2 && t.infohash_v2) {
+  // A torrent already stored (`stored`) under one of t's keys: the first stored copy wins and
+  // gains the keys of t it lacks, unless another torrent holds them (store.hpp).
+  Status merge_keys(const TorrentRecord& t, std::int64_t stored, bool v1_held, bool v2_held) {
+    if (t.infohash_v2 && !v2_held) {
       auto s = db_->prepare("UPDATE torrents SET ih_v2 = ?2 WHERE id = ?1 AND ih_v2 IS NULL");
       if (!s) return Unexpected<Error>{s.error()};
-      s->bind(1, *by_v1).bind_blob(2, bytes_of(*t.infohash_v2));
+      s->bind(1, stored).bind_blob(2, bytes_of(*t.infohash_v2));
       BS_TRY(db_->done(*s, "merge v2 key"));
-    } else if (by_v2 && !by_v1 && t.infohash_v1) {
+      if (db_->changes() == 1) BS_TRY(mark_fetched(*t.infohash_v2_truncated(), stored));
+    }
+    if (t.infohash_v1 && !v1_held) {
       auto s = db_->prepare("UPDATE torrents SET ih_v1 = ?2 WHERE id = ?1 AND ih_v1 IS NULL");
       if (!s) return Unexpected<Error>{s.error()};
-      s->bind(1, *by_v2).bind_blob(2, bytes_of(*t.infohash_v1));
+      s->bind(1, stored).bind_blob(2, bytes_of(*t.infohash_v1));
       BS_TRY(db_->done(*s, "merge v1 key"));
+      if (db_->changes() == 1) BS_TRY(mark_fetched(*t.infohash_v1, stored));
     }
     return {};
   }

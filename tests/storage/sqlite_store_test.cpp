@@ -95,7 +95,8 @@ TEST(SqliteStore, WalModeSchemaVersionAndCompactEncodings) {
   ASSERT_TRUE(s->store_torrents({v1_torrent(1, "single.iso", 5), v1_torrent(2, "multi", 3, {{"x", 1}, {"y", 2}})}));
   Raw raw(path);
   EXPECT_EQ(raw.one("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.one("SELECT group_concat(version || ':' || name) FROM schema_version"), "1:initial schema");
+  EXPECT_EQ(raw.one("SELECT group_concat(version || ':' || name) FROM schema_version"),
+            "1:initial schema,2:torrent keys in infohashes");
   // A single file named like the torrent needs no file list row; keys are 20-byte blobs.
   EXPECT_EQ(raw.one("SELECT count(*) FROM file_lists"), "1");
   EXPECT_EQ(raw.one("SELECT group_concat(length(ih_v1)) FROM torrents"), "20,20");
@@ -217,6 +218,18 @@ constexpr std::string_view kFakeV2 =
     "ALTER TABLE torrents ADD COLUMN note TEXT; UPDATE torrents SET note = 'migrated';"
     "CREATE TABLE extra (x INTEGER);";
 
+// The version after the built-in ones (the fake migrations below).
+const int kNext = static_cast<int>(sqlite_migrations().size()) + 1;
+const std::string kNextV = "v" + std::to_string(kNext);
+
+std::string applied_versions() {
+  std::string out;
+  for (const auto& m : sqlite_migrations()) {
+    out += std::to_string(m.version) + ":" + std::string(m.name) + ",";
+  }
+  return out;
+}
+
 std::vector<Migration> with(Migration extra) {
   std::vector<Migration> ms(sqlite_migrations().begin(), sqlite_migrations().end());
   ms.push_back(extra);
@@ -227,7 +240,7 @@ TEST(SqliteMigrations, FakeV2AppliesInOrderAndKeepsData) {
   TempDir dir;
   const std::string path = dir.file("m.db");
   { ASSERT_TRUE(open_or_die(path)->store_torrents({v1_torrent(1, "before v2")})); }
-  const auto v2 = with({2, "add note", kFakeV2});
+  const auto v2 = with({kNext, "add note", kFakeV2});
   {
     auto s = open_sqlite_store(path, {}, v2);
     ASSERT_TRUE(s) << s.error().message;
@@ -238,22 +251,24 @@ TEST(SqliteMigrations, FakeV2AppliesInOrderAndKeepsData) {
   }
   Raw raw(path);
   EXPECT_EQ(raw.one("SELECT group_concat(version || ':' || name, ',') FROM schema_version"),
-            "1:initial schema,2:add note");
+            applied_versions() + std::to_string(kNext) + ":add note");
   EXPECT_EQ(raw.one("SELECT note FROM torrents WHERE id = 1"), "migrated");
   EXPECT_EQ(raw.one("SELECT count(*) FROM extra"), "0");
   // Opening again with the same list applies nothing twice.
   { ASSERT_TRUE(open_sqlite_store(path, {}, v2)); }
-  EXPECT_EQ(raw.one("SELECT count(*) FROM schema_version"), "2");
+  EXPECT_EQ(raw.one("SELECT count(*) FROM schema_version"), std::to_string(kNext));
 }
 
 TEST(SqliteMigrations, NewerSchemaIsRefused) {
   TempDir dir;
   const std::string path = dir.file("m.db");
-  { ASSERT_TRUE(open_sqlite_store(path, {}, with({2, "add note", kFakeV2}))); }
+  { ASSERT_TRUE(open_sqlite_store(path, {}, with({kNext, "add note", kFakeV2}))); }
   auto s = open_sqlite_store(path);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::SchemaTooNew);
-  EXPECT_NE(s.error().message.find("v2 is newer than this bitscrape understands (v1)"), std::string::npos)
+  EXPECT_NE(s.error().message.find(kNextV + " is newer than this bitscrape understands (v" + std::to_string(kNext - 1) +
+                                   ")"),
+            std::string::npos)
       << s.error().message;
   SqliteOptions ro;
   ro.read_only = true;
@@ -266,14 +281,15 @@ TEST(SqliteMigrations, FailingMigrationRollsBack) {
   TempDir dir;
   const std::string path = dir.file("m.db");
   { ASSERT_TRUE(open_or_die(path)->store_torrents({v1_torrent(1, "kept")})); }
-  auto s = open_sqlite_store(path, {}, with({2, "broken", "CREATE TABLE half (x); SELECT * FROM no_such_table;"}));
+  auto s = open_sqlite_store(path, {}, with({kNext, "broken", "CREATE TABLE half (x); SELECT * FROM no_such_table;"}));
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::Migration);
-  EXPECT_NE(s.error().message.find("v2 (broken) failed and was rolled back"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find(kNextV + " (broken) failed and was rolled back"), std::string::npos)
+      << s.error().message;
   Raw raw(path);
-  EXPECT_EQ(raw.one("SELECT max(version) FROM schema_version"), "1");
+  EXPECT_EQ(raw.one("SELECT max(version) FROM schema_version"), std::to_string(kNext - 1));
   EXPECT_EQ(raw.one("SELECT count(*) FROM sqlite_master WHERE name = 'half'"), "0");
-  auto again = open_sqlite_store(path);  // still a good v1 database
+  auto again = open_sqlite_store(path);  // still a good database at the previous version
   ASSERT_TRUE(again);
   EXPECT_TRUE((*again)->torrent(key(1))->has_value());
 }
@@ -288,7 +304,7 @@ TEST(SqliteMigrations, ReadOnlyNeedsACurrentSchemaAndRefusesWrites) {
   EXPECT_EQ(none.error().code, ErrorCode::Io);
   auto rw = open_or_die(path);
   ASSERT_TRUE(rw->store_torrents({v1_torrent(1, "x")}));
-  auto stale = open_sqlite_store(path, ro, with({2, "add note", kFakeV2}));
+  auto stale = open_sqlite_store(path, ro, with({kNext, "add note", kFakeV2}));
   ASSERT_FALSE(stale);
   EXPECT_EQ(stale.error().code, ErrorCode::Migration);
   EXPECT_NE(stale.error().message.find("open it read-write once"), std::string::npos);
@@ -300,9 +316,74 @@ TEST(SqliteMigrations, ReadOnlyNeedsACurrentSchemaAndRefusesWrites) {
   EXPECT_EQ(w.error().code, ErrorCode::ReadOnly);
 }
 
+// A database the v1 schema wrote (made here with raw SQL, as v1 bitscrape wrote its rows)
+// upgrades to v2: every key of every torrent still finds it, duplicates are still refused,
+// and the unique key indexes are gone.
+TEST(SqliteMigrations, V1DatabaseUpgradesToTorrentKeysInInfohashes) {
+  TempDir dir;
+  const std::string path = dir.file("v1.db");
+  const Sha256Digest v2h = v2_of(2), v2only = v2_of(3);
+  {
+    Raw raw(path);
+    ASSERT_EQ(raw.exec("PRAGMA journal_mode = WAL"), SQLITE_OK);
+    ASSERT_EQ(raw.exec("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                       "applied_at INTEGER NOT NULL)"),
+              SQLITE_OK);
+    ASSERT_EQ(raw.exec(std::string(sqlite_migrations()[0].sql)), SQLITE_OK);
+    ASSERT_EQ(raw.exec("INSERT INTO schema_version VALUES (1, 'initial schema', 0)"), SQLITE_OK);
+    auto hex = [](std::string_view b) {
+      static const char* d = "0123456789abcdef";
+      std::string out = "x'";
+      for (unsigned char c : b) {
+        out += d[c >> 4];
+        out += d[c & 15];
+      }
+      return out + "'";
+    };
+    auto bytes = [](const Sha256Digest& h) { return std::string(reinterpret_cast<const char*>(h.data()), 32); };
+    // 1: v1 only; 2: hybrid; 3: v2 only. Rows as v1's apply_torrent wrote them.
+    const std::string sql =
+        "INSERT INTO torrents (ih_v1, ih_v2, name, total_size, piece_length, file_count, flags, discovered_at, "
+        "fetched_at) VALUES (" + hex(key(1).view()) + ", NULL, 'one', 5, 16384, 1, 2, 100, 110), (" +
+        hex(key(2).view()) + ", " + hex(bytes(v2h)) + ", 'hybrid', 5, 16384, 1, 2, 200, 210), (NULL, " +
+        hex(bytes(v2only)) + ", 'two', 5, 16384, 1, 2, 300, 310);"
+        "INSERT INTO infohashes VALUES (" + hex(key(1).view()) + ", 100, 100, 0, 0, 0, NULL, 1, 0), (" +
+        hex(key(2).view()) + ", 200, 200, 0, 0, 0, NULL, 1, 0), (" + hex(truncated(v2h).view()) +
+        ", 200, 200, 0, 0, 0, NULL, 1, 0), (" + hex(truncated(v2only).view()) +
+        ", 300, 300, 0, 0, 0, NULL, 1, 0), (" + hex(key(9).view()) + ", 50, 60, 1, 3, 0, NULL, 0, 5);";
+    ASSERT_EQ(raw.exec(sql), SQLITE_OK);
+    ASSERT_EQ(raw.one("SELECT count(*) FROM torrents"), "3");
+  }
+  auto s = open_or_die(path);
+  EXPECT_EQ((*s->torrent(key(1)))->name, "one");
+  EXPECT_EQ((*s->torrent(key(2)))->name, "hybrid");
+  EXPECT_EQ((*s->torrent(truncated(v2h)))->name, "hybrid");
+  EXPECT_EQ((*s->torrent(truncated(v2only)))->name, "two");
+  EXPECT_FALSE(s->torrent(key(9))->has_value());
+  EXPECT_EQ(*s->is_fetched(std::vector<InfoHash>{key(1), key(9), truncated(v2only)}),
+            (std::vector<bool>{true, false, true}));
+  // Storing any of them again is a duplicate; a v1 key joins the v2-only torrent.
+  TorrentRecord again = v1_torrent(7, "v1 of two", 5);
+  again.infohash_v2 = v2only;
+  auto r = s->store_torrents({v1_torrent(1, "one again"), again, v1_torrent(10, "new")});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->torrents_added, 1u);
+  EXPECT_EQ(r->torrents_duplicate, 2u);
+  EXPECT_EQ((*s->torrent(key(7)))->name, "two");
+  EXPECT_EQ((*s->torrent(key(10)))->id, 4);
+  EXPECT_EQ(s->stats()->torrents, 4u);
+  EXPECT_EQ(s->stats()->pending, 1u);
+  s.reset();
+  Raw raw(path);
+  EXPECT_EQ(raw.one("SELECT max(version) FROM schema_version"), "2");
+  EXPECT_EQ(raw.one("SELECT count(*) FROM sqlite_master WHERE name IN ('torrents_v1', 'torrents_v2')"), "0");
+  EXPECT_EQ(raw.one("SELECT count(*) FROM infohashes WHERE state = 1 AND torrent_id IS NULL"), "0");
+  EXPECT_EQ(raw.one("PRAGMA integrity_check"), "ok");
+}
+
 TEST(SqliteMigrations, ListMustBeContiguous) {
   TempDir dir;
-  std::vector<Migration> gap = with({3, "gap", "SELECT 1"});
+  std::vector<Migration> gap = with({kNext + 1, "gap", "SELECT 1"});
   auto s = open_sqlite_store(dir.file("m.db"), {}, gap);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::Internal);
