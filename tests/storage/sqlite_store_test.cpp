@@ -378,6 +378,7 @@ TEST(SqliteMigrations, V1DatabaseUpgradesToTorrentKeysInInfohashes) {
   EXPECT_EQ(raw.one("SELECT max(version) FROM schema_version"), "2");
   EXPECT_EQ(raw.one("SELECT count(*) FROM sqlite_master WHERE name IN ('torrents_v1', 'torrents_v2')"), "0");
   EXPECT_EQ(raw.one("SELECT count(*) FROM infohashes WHERE state = 1 AND torrent_id IS NULL"), "0");
+  EXPECT_EQ(raw.one("SELECT v FROM torrents_fts_config WHERE k = 'automerge'"), "8");
   EXPECT_EQ(raw.one("PRAGMA integrity_check"), "ok");
 }
 
