@@ -45,8 +45,12 @@ struct Sha1::Ctx : EvpCtx {
 };
 Sha1::Sha1() : ctx_(std::make_unique<Ctx>()) {}
 Sha1::~Sha1() = default;
-void Sha1::update(std::string_view data) { ctx_->update(data); }
-Sha1Digest Sha1::finish() { return ctx_->finish<20>(); }
+void Sha1::update(std::string_view data) {
+  ctx_->update(data);
+}
+Sha1Digest Sha1::finish() {
+  return ctx_->finish<20>();
+}
 Sha1Digest Sha1::digest(std::initializer_list<std::string_view> parts) {
   ctx_->reset();
   for (const auto p : parts) ctx_->update(p);
@@ -58,7 +62,11 @@ struct Sha256::Ctx : EvpCtx {
 };
 Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {}
 Sha256::~Sha256() = default;
-void Sha256::update(std::string_view data) { ctx_->update(data); }
-Sha256Digest Sha256::finish() { return ctx_->finish<32>(); }
+void Sha256::update(std::string_view data) {
+  ctx_->update(data);
+}
+Sha256Digest Sha256::finish() {
+  return ctx_->finish<32>();
+}
 
 }  // namespace bitscrape

@@ -28,7 +28,9 @@ Observer& null_observer() {
   return o;
 }
 
-std::size_t slot_of(const IpAddress& ip) noexcept { return ip.is_v4() ? 0 : 1; }
+std::size_t slot_of(const IpAddress& ip) noexcept {
+  return ip.is_v4() ? 0 : 1;
+}
 
 // Reply bodies are kept within one unfragmented packet: the IPv4 typical MTU payload, or the
 // IPv6 minimum MTU payload. Fixed part of a get_peers reply (dict keys, id, token, ip, v,
@@ -59,7 +61,8 @@ struct Node::Impl {
   // ---- server
   void handle_query(const krpc::Query& q, const Endpoint& from, TimePoint now);
   void fill_nodes(const Id160& target, const krpc::Want& want, const Endpoint& from, krpc::Response& r);
-  void send_error(std::string_view tid, std::int64_t code, std::string_view msg, const Endpoint& to, TimePoint now);
+  void send_error(std::string_view tid, std::int64_t code, std::string_view msg, const Endpoint& to,
+                  TimePoint now);
   void send_reply(const krpc::Response& r, const Endpoint& to, TimePoint now);
   bool reserve_send(const Endpoint& to, TimePoint now);  // pacer + budget for a reply
 
@@ -71,7 +74,8 @@ struct Node::Impl {
   void handle_response(const krpc::Response& r, const Endpoint& from, TimePoint now);
   void handle_error(const krpc::ErrorMessage& e, const Endpoint& from, TimePoint now);
   void on_timeout(Transaction& t, TimePoint now);
-  void lookup_response(Lookup& l, const Transaction& t, const krpc::Response& r, const Endpoint& from, TimePoint now);
+  void lookup_response(Lookup& l, const Transaction& t, const krpc::Response& r, const Endpoint& from,
+                       TimePoint now);
   void lookup_failure(Lookup& l, const Transaction& t);
   bool learned_ok(const krpc::CompactNode& n);
   void note_node(const NodeId& id, const Endpoint& ep, TimePoint now, bool responded, bool read_only);
@@ -126,8 +130,8 @@ struct Node::Impl {
   std::vector<std::unique_ptr<Lookup>> lookups;
   LookupId next_lookup_id = 1;
   LookupId bootstrap_id = kNoLookup;
-  std::vector<Endpoint> routers;       // for re-bootstrapping (bounded by max_bootstrap_endpoints)
-  TimePoint next_bootstrap = kNever;   // when to try again after a bootstrap that found nobody
+  std::vector<Endpoint> routers;      // for re-bootstrapping (bounded by max_bootstrap_endpoints)
+  TimePoint next_bootstrap = kNever;  // when to try again after a bootstrap that found nobody
   bool bootstrapped = false;
   std::array<LookupId, 2> refresh_id{kNoLookup, kNoLookup};
   std::size_t pings_in_flight = 0;
@@ -135,9 +139,9 @@ struct Node::Impl {
   TimePoint next_maintenance;
   TimePoint next_sweep;
   TimePoint next_discover;
-  TimePoint lookup_wake = kNever;   // a lookup held back by pacing or the budget
-  TimePoint sampler_wake;           // start walks (a walk finished, or at start)
-  TimePoint verify_wake = kNever;   // verification pings are waiting
+  TimePoint lookup_wake = kNever;  // a lookup held back by pacing or the budget
+  TimePoint sampler_wake;          // start walks (a walk finished, or at start)
+  TimePoint verify_wake = kNever;  // verification pings are waiting
   std::deque<std::pair<NodeId, Endpoint>> verify_q;
 };
 
@@ -217,7 +221,8 @@ void Node::Impl::on_datagram(std::string_view datagram, const Endpoint& from, Ti
 
 // ============================================================================ server
 
-void Node::Impl::note_node(const NodeId& nid, const Endpoint& ep, TimePoint now, bool responded, bool read_only) {
+void Node::Impl::note_node(const NodeId& nid, const Endpoint& ep, TimePoint now, bool responded,
+                           bool read_only) {
   if (nid == id) {
     ++c.drop_self_id;
     return;
@@ -330,17 +335,26 @@ void Node::Impl::send_error(std::string_view tid, std::int64_t code, std::string
   out.clear();
   if (!krpc::encode(e, out)) return;
   switch (code) {
-    case 201: ++c.errors_out_201; break;
-    case 202: ++c.errors_out_202; break;
-    case 203: ++c.errors_out_203; break;
-    default: ++c.errors_out_204; break;
+    case 201:
+      ++c.errors_out_201;
+      break;
+    case 202:
+      ++c.errors_out_202;
+      break;
+    case 203:
+      ++c.errors_out_203;
+      break;
+    default:
+      ++c.errors_out_204;
+      break;
   }
   ++c.packets_out;
   c.bytes_out += out.size();
   sink.send(out, to);
 }
 
-void Node::Impl::fill_nodes(const Id160& target, const krpc::Want& w, const Endpoint& from, krpc::Response& r) {
+void Node::Impl::fill_nodes(const Id160& target, const krpc::Want& w, const Endpoint& from,
+                            krpc::Response& r) {
   // BEP-32: without `want`, the family the query arrived over.
   const bool none = !w.n4 && !w.n6;
   const bool n4 = w.n4 || (none && from.ip.is_v4());
@@ -349,24 +363,36 @@ void Node::Impl::fill_nodes(const Id160& target, const krpc::Want& w, const Endp
   if (n4 && table4) {
     table4->closest(target, k, true, closest_buf);
     nodes_buf.clear();
-    for (const auto* n : closest_buf) krpc::append_compact_node(nodes_buf, krpc::CompactNode{n->id, n->endpoint});
+    for (const auto* n : closest_buf)
+      krpc::append_compact_node(nodes_buf, krpc::CompactNode{n->id, n->endpoint});
     r.nodes = krpc::NodeList::v4(nodes_buf);
   }
   if (n6 && table6) {
     table6->closest(target, k, true, closest_buf);
     nodes6_buf.clear();
-    for (const auto* n : closest_buf) krpc::append_compact_node(nodes6_buf, krpc::CompactNode{n->id, n->endpoint});
+    for (const auto* n : closest_buf)
+      krpc::append_compact_node(nodes6_buf, krpc::CompactNode{n->id, n->endpoint});
     r.nodes6 = krpc::NodeList::v6(nodes6_buf);
   }
 }
 
 void Node::Impl::handle_query(const krpc::Query& q, const Endpoint& from, TimePoint now) {
   switch (q.method()) {
-    case krpc::Method::Ping: ++c.queries_in_ping; break;
-    case krpc::Method::FindNode: ++c.queries_in_find_node; break;
-    case krpc::Method::GetPeers: ++c.queries_in_get_peers; break;
-    case krpc::Method::AnnouncePeer: ++c.queries_in_announce_peer; break;
-    case krpc::Method::SampleInfohashes: ++c.queries_in_sample_infohashes; break;
+    case krpc::Method::Ping:
+      ++c.queries_in_ping;
+      break;
+    case krpc::Method::FindNode:
+      ++c.queries_in_find_node;
+      break;
+    case krpc::Method::GetPeers:
+      ++c.queries_in_get_peers;
+      break;
+    case krpc::Method::AnnouncePeer:
+      ++c.queries_in_announce_peer;
+      break;
+    case krpc::Method::SampleInfohashes:
+      ++c.queries_in_sample_infohashes;
+      break;
   }
   if (cfg.read_only) {
     ++c.drop_read_only_query;  // BEP-43: a read-only node does not answer
@@ -433,16 +459,23 @@ void Node::Impl::handle_query(const krpc::Query& q, const Endpoint& from, TimePo
         ++c.drop_martian_peer;  // answered, but never handed out to others
       } else {
         switch (store.announce(a.info_hash, Endpoint{from.ip, port}, a.seed, now)) {
-          case PeerStore::AnnounceResult::StoreFull: ++c.store_full; break;
-          case PeerStore::AnnounceResult::ReplacedOldest: ++c.store_peer_replaced; [[fallthrough]];
-          default: ++c.announces_stored; break;
+          case PeerStore::AnnounceResult::StoreFull:
+            ++c.store_full;
+            break;
+          case PeerStore::AnnounceResult::ReplacedOldest:
+            ++c.store_peer_replaced;
+            [[fallthrough]];
+          default:
+            ++c.announces_stored;
+            break;
         }
       }
       break;
     }
     case krpc::Method::SampleInfohashes: {
       const auto& a = std::get<krpc::SampleInfohashesArgs>(q.args);
-      const auto interval = std::chrono::duration_cast<std::chrono::seconds>(cfg.store.sample_interval).count();
+      const auto interval =
+          std::chrono::duration_cast<std::chrono::seconds>(cfg.store.sample_interval).count();
       r.interval = std::clamp<std::int64_t>(interval, 0, krpc::kMaxSampleInterval);
       r.num = static_cast<std::int64_t>(store.size());
       samples_buf.clear();
@@ -460,10 +493,14 @@ void Node::Impl::handle_query(const krpc::Query& q, const Endpoint& from, TimePo
 
 krpc::QueryArgs Node::Impl::args_for(krpc::Method m, const Id160& target) const {
   switch (m) {
-    case krpc::Method::FindNode: return krpc::FindNodeArgs{target, want()};
-    case krpc::Method::GetPeers: return krpc::GetPeersArgs{target, want(), false, false};
-    case krpc::Method::SampleInfohashes: return krpc::SampleInfohashesArgs{target, want()};
-    default: return krpc::PingArgs{};
+    case krpc::Method::FindNode:
+      return krpc::FindNodeArgs{target, want()};
+    case krpc::Method::GetPeers:
+      return krpc::GetPeersArgs{target, want(), false, false};
+    case krpc::Method::SampleInfohashes:
+      return krpc::SampleInfohashesArgs{target, want()};
+    default:
+      return krpc::PingArgs{};
   }
 }
 
@@ -510,11 +547,21 @@ Node::Impl::SendResult Node::Impl::send_query(Transaction meta, const krpc::Quer
   (void)budget.try_consume(now);
   (void)pacer.try_send(ip, now);
   switch (meta.method) {
-    case krpc::Method::Ping: ++c.queries_out_ping; break;
-    case krpc::Method::FindNode: ++c.queries_out_find_node; break;
-    case krpc::Method::GetPeers: ++c.queries_out_get_peers; break;
-    case krpc::Method::AnnouncePeer: ++c.queries_out_announce_peer; break;
-    case krpc::Method::SampleInfohashes: ++c.queries_out_sample_infohashes; break;
+    case krpc::Method::Ping:
+      ++c.queries_out_ping;
+      break;
+    case krpc::Method::FindNode:
+      ++c.queries_out_find_node;
+      break;
+    case krpc::Method::GetPeers:
+      ++c.queries_out_get_peers;
+      break;
+    case krpc::Method::AnnouncePeer:
+      ++c.queries_out_announce_peer;
+      break;
+    case krpc::Method::SampleInfohashes:
+      ++c.queries_out_sample_infohashes;
+      break;
   }
   ++c.packets_out;
   c.bytes_out += out.size();
@@ -588,15 +635,16 @@ void Node::Impl::handle_response(const krpc::Response& r, const Endpoint& from, 
   }
 }
 
-void Node::Impl::lookup_response(Lookup& l, const Transaction& t, const krpc::Response& r, const Endpoint& from,
-                                 TimePoint now) {
+void Node::Impl::lookup_response(Lookup& l, const Transaction& t, const krpc::Response& r,
+                                 const Endpoint& from, TimePoint now) {
   auto& s = l.search[slot_of(from.ip)];
   if (t.purpose == Purpose::Bootstrap) {
     if (l.bootstrap_in_flight > 0) --l.bootstrap_in_flight;
     if (s) (void)s->add(r.id, from);
   }
   if (s) {
-    if (auto* cand = s->on_response(r.id, from); cand != nullptr && r.token) cand->token = std::string(*r.token);
+    if (auto* cand = s->on_response(r.id, from); cand != nullptr && r.token)
+      cand->token = std::string(*r.token);
   }
   const auto add_nodes = [&](const std::optional<krpc::NodeList>& list, std::size_t slot) {
     if (!list) return;
@@ -604,7 +652,8 @@ void Node::Impl::lookup_response(Lookup& l, const Transaction& t, const krpc::Re
     for (const auto n : *list) {
       if (!learned_ok(n)) continue;
       if (l.search[slot]) (void)l.search[slot]->add(n.id, n.endpoint);
-      if (table != nullptr && table->heard_about(n.id, n.endpoint, now) == RoutingTable::AddResult::Inserted) {
+      if (table != nullptr &&
+          table->heard_about(n.id, n.endpoint, now) == RoutingTable::AddResult::Inserted) {
         ++c.table_inserts;
         want_verification(n.id, n.endpoint, now);
       }
@@ -639,7 +688,8 @@ void Node::Impl::lookup_response(Lookup& l, const Transaction& t, const krpc::Re
       if (schedule.record(from, now + cfg.sampler.unsupported_backoff, now)) ++c.sampler_tracked_evicted;
       return;
     }
-    Duration interval = r.interval ? Duration(std::chrono::seconds(*r.interval)) : cfg.sampler.default_interval;
+    Duration interval =
+        r.interval ? Duration(std::chrono::seconds(*r.interval)) : cfg.sampler.default_interval;
     interval = std::clamp(interval, Duration::zero(), cfg.sampler.max_interval);
     if (schedule.record(from, now + interval, now)) ++c.sampler_tracked_evicted;
     ++c.sample_replies;
@@ -720,7 +770,8 @@ Lookup* Node::Impl::find_lookup(LookupId lid) {
   return nullptr;
 }
 
-LookupId Node::Impl::start_lookup(LookupKind kind, const Id160& target, std::uint8_t families, TimePoint now) {
+LookupId Node::Impl::start_lookup(LookupKind kind, const Id160& target, std::uint8_t families,
+                                  TimePoint now) {
   if (lookups.size() >= cfg.client.max_lookups) {
     ++c.lookups_refused;
     return kNoLookup;
@@ -735,7 +786,8 @@ LookupId Node::Impl::start_lookup(LookupKind kind, const Id160& target, std::uin
   for (std::size_t slot = 0; slot < 2; ++slot) {
     RoutingTable* t = slot == 0 ? table4.get() : table6.get();
     if (t == nullptr || (families & (1u << slot)) == 0) continue;
-    l->search[slot].emplace(target, cc.lookup_k, cc.alpha, cc.max_lookup_candidates, cfg.routing.one_node_per_ip);
+    l->search[slot].emplace(target, cc.lookup_k, cc.alpha, cc.max_lookup_candidates,
+                            cfg.routing.one_node_per_ip);
     t->closest(target, cc.lookup_k, false, closest_buf);
     for (const auto* n : closest_buf) seeds += l->search[slot]->add(n->id, n->endpoint) ? 1 : 0;
   }
@@ -830,7 +882,9 @@ void Node::Impl::finish(Lookup& l, TimePoint now) {
   for (auto& s : l.search) {
     if (!s) continue;
     queried += s->queried();
-    s->for_each_result([&](const Search::Candidate& cand) { result_buf.push_back({cand.id, cand.endpoint}); });
+    s->for_each_result([&](const Search::Candidate& cand) {
+      result_buf.push_back({cand.id, cand.endpoint});
+    });
   }
   std::stable_sort(result_buf.begin(), result_buf.end(),
                    [&](const auto& a, const auto& b) { return closer_to(l.target, a.id, b.id); });
@@ -863,14 +917,16 @@ void Node::Impl::maintenance(TimePoint now) {
     if (t == nullptr || t->size() == 0) continue;
     if (refresh_id[slot] == kNoLookup && find_lookup(bootstrap_id) == nullptr) {
       if (const auto target = t->next_refresh_target(now, rng)) {
-        refresh_id[slot] = start_lookup(LookupKind::Refresh, *target, static_cast<std::uint8_t>(1u << slot), now);
+        refresh_id[slot] =
+            start_lookup(LookupKind::Refresh, *target, static_cast<std::uint8_t>(1u << slot), now);
         if (refresh_id[slot] != kNoLookup) ++c.table_refreshes;
       }
     }
     if (pings_in_flight >= cfg.client.max_maintenance_pings) continue;
     ping_buf.clear();
     // A node pinged once is not pinged again (if it stays questionable) before good_for / 3.
-    t->nodes_to_ping(now, cfg.routing.good_for / 3, cfg.client.max_maintenance_pings - pings_in_flight, ping_buf);
+    t->nodes_to_ping(now, cfg.routing.good_for / 3, cfg.client.max_maintenance_pings - pings_in_flight,
+                     ping_buf);
     for (const auto& n : ping_buf) {
       Transaction tx;
       tx.to = n.endpoint;
@@ -920,7 +976,8 @@ LookupId Node::Impl::start_bootstrap(std::span<const krpc::CompactNode> known, T
     t.family_slot = static_cast<std::uint8_t>(slot_of(ep.ip));
     t.retries_left = cfg.client.bootstrap_retries;
     t.target = id;
-    if (send_query(t, args_for(krpc::Method::FindNode, id), now) == SendResult::Sent) ++l->bootstrap_in_flight;
+    if (send_query(t, args_for(krpc::Method::FindNode, id), now) == SendResult::Sent)
+      ++l->bootstrap_in_flight;
   }
   advance(lid, now);
   return lid;
@@ -959,8 +1016,8 @@ TimePoint Node::Impl::tick(TimePoint now) {
 }
 
 TimePoint Node::Impl::next_wake() const {
-  TimePoint w =
-      std::min({txns.next_deadline(), tokens.next_rotation(), next_sweep, next_maintenance, lookup_wake, verify_wake});
+  TimePoint w = std::min(
+      {txns.next_deadline(), tokens.next_rotation(), next_sweep, next_maintenance, lookup_wake, verify_wake});
   if (!bootstrapped) w = std::min(w, std::max(next_bootstrap, next_maintenance));
   if (cfg.sampler.enabled) {
     w = std::min(w, sampler_wake);
@@ -978,13 +1035,19 @@ Node::~Node() = default;
 void Node::on_datagram(std::string_view datagram, const Endpoint& from, TimePoint now) {
   impl_->on_datagram(datagram, from, now);
 }
-TimePoint Node::tick(TimePoint now) { return impl_->tick(now); }
-TimePoint Node::next_wake() const { return impl_->next_wake(); }
+TimePoint Node::tick(TimePoint now) {
+  return impl_->tick(now);
+}
+TimePoint Node::next_wake() const {
+  return impl_->next_wake();
+}
 
-LookupId Node::bootstrap(std::span<const Endpoint> routers, std::span<const krpc::CompactNode> known, TimePoint now) {
+LookupId Node::bootstrap(std::span<const Endpoint> routers, std::span<const krpc::CompactNode> known,
+                         TimePoint now) {
   auto& m = *impl_;
-  m.routers.assign(routers.begin(), routers.begin() + static_cast<std::ptrdiff_t>(
-                                                          std::min(routers.size(), m.cfg.client.max_bootstrap_endpoints)));
+  m.routers.assign(routers.begin(),
+                   routers.begin() + static_cast<std::ptrdiff_t>(
+                                         std::min(routers.size(), m.cfg.client.max_bootstrap_endpoints)));
   return m.start_bootstrap(known, now);
 }
 
@@ -1021,9 +1084,15 @@ void Node::set_sampler_enabled(bool on) {
   m.cfg.sampler.enabled = on;
 }
 
-const NodeId& Node::id() const noexcept { return impl_->id; }
-bool Node::bootstrapped() const noexcept { return impl_->bootstrapped; }
-std::size_t Node::active_lookups() const noexcept { return impl_->lookups.size(); }
+const NodeId& Node::id() const noexcept {
+  return impl_->id;
+}
+bool Node::bootstrapped() const noexcept {
+  return impl_->bootstrapped;
+}
+std::size_t Node::active_lookups() const noexcept {
+  return impl_->lookups.size();
+}
 
 Counters Node::counters() const {
   Counters s = impl_->c;
@@ -1031,7 +1100,8 @@ Counters Node::counters() const {
   s.gauge_table_v6_nodes = impl_->table6 ? impl_->table6->size() : 0;
   s.gauge_table_replacements = (impl_->table4 ? impl_->table4->replacement_count() : 0) +
                                (impl_->table6 ? impl_->table6->replacement_count() : 0);
-  s.gauge_table_splits = (impl_->table4 ? impl_->table4->splits() : 0) + (impl_->table6 ? impl_->table6->splits() : 0);
+  s.gauge_table_splits =
+      (impl_->table4 ? impl_->table4->splits() : 0) + (impl_->table6 ? impl_->table6->splits() : 0);
   s.gauge_store_infohashes = impl_->store.size();
   s.gauge_store_peers = impl_->store.peer_count();
   s.gauge_transactions = impl_->txns.size();
@@ -1043,8 +1113,12 @@ Counters Node::counters() const {
 const RoutingTable* Node::table(IpAddress::Family f) const noexcept {
   return f == IpAddress::Family::V4 ? impl_->table4.get() : impl_->table6.get();
 }
-PeerStore& Node::store() noexcept { return impl_->store; }
-const PeerStore& Node::store() const noexcept { return impl_->store; }
+PeerStore& Node::store() noexcept {
+  return impl_->store;
+}
+const PeerStore& Node::store() const noexcept {
+  return impl_->store;
+}
 
 std::vector<krpc::CompactNode> Node::export_nodes(TimePoint now) const {
   std::vector<krpc::CompactNode> v;

@@ -10,7 +10,8 @@ namespace {
 constexpr std::size_t kMaxBuckets = 160;
 }
 
-RoutingTable::RoutingTable(const NodeId& self, IpAddress::Family family, const RoutingConfig& cfg, TimePoint now)
+RoutingTable::RoutingTable(const NodeId& self, IpAddress::Family family, const RoutingConfig& cfg,
+                           TimePoint now)
     : self_(self), family_(family), cfg_(cfg) {
   if (cfg_.bucket_size == 0) cfg_.bucket_size = 1;
   buckets_.emplace_back();
@@ -113,7 +114,8 @@ void RoutingTable::split_last() {
   };
   for (auto* list : {&old_b.nodes, &old_b.replacements}) {
     auto& dst = list == &old_b.nodes ? new_b.nodes : new_b.replacements;
-    auto it = std::stable_partition(list->begin(), list->end(), [&](const RoutingNode& x) { return !moves(x); });
+    auto it =
+        std::stable_partition(list->begin(), list->end(), [&](const RoutingNode& x) { return !moves(x); });
     dst.insert(dst.end(), it, list->end());
     list->erase(it, list->end());
   }
@@ -259,8 +261,9 @@ void RoutingTable::closest(const Id160& target, std::size_t count, bool reply_on
   }
   for (std::size_t j = i; j-- > 0 && out.size() < count;) add(buckets_[j]);
   const auto n = std::min(count, out.size());
-  std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), out.end(),
-                    [&](const RoutingNode* a, const RoutingNode* b) { return closer_to(target, a->id, b->id); });
+  std::partial_sort(
+      out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), out.end(),
+      [&](const RoutingNode* a, const RoutingNode* b) { return closer_to(target, a->id, b->id); });
   out.resize(n);
 }
 
@@ -282,7 +285,8 @@ std::optional<Id160> RoutingTable::next_refresh_target(TimePoint now, Rng& rng) 
   return std::nullopt;
 }
 
-void RoutingTable::nodes_to_ping(TimePoint now, Duration min_gap, std::size_t max, std::vector<RoutingNode>& out) {
+void RoutingTable::nodes_to_ping(TimePoint now, Duration min_gap, std::size_t max,
+                                 std::vector<RoutingNode>& out) {
   for (auto& b : buckets_) {
     if (out.size() >= max) return;
     RoutingNode* pick = nullptr;

@@ -43,10 +43,10 @@ namespace bitscrape::dht {
 struct RoutingNode {
   NodeId id;
   Endpoint endpoint;
-  TimePoint last_seen{};     // last query or response from it
-  TimePoint ping_after{};    // not pinged for maintenance again before this
-  std::uint8_t failures = 0; // consecutive timeouts
-  bool responded = false;    // has ever answered one of our queries
+  TimePoint last_seen{};      // last query or response from it
+  TimePoint ping_after{};     // not pinged for maintenance again before this
+  std::uint8_t failures = 0;  // consecutive timeouts
+  bool responded = false;     // has ever answered one of our queries
 };
 
 enum class NodeState : std::uint8_t { Good, Questionable, Bad };
@@ -54,15 +54,15 @@ enum class NodeState : std::uint8_t { Good, Questionable, Bad };
 class RoutingTable {
  public:
   enum class AddResult : std::uint8_t {
-    Updated,    // already in the table; timestamps refreshed
-    Inserted,   // took a free slot (possibly after splitting)
-    Replaced,   // took the slot of a bad node
-    Cached,     // bucket full of non-bad nodes: kept in the replacement cache
-    IpTaken,    // another node already uses this IP (one_node_per_ip)
-    IdConflict, // a live node with this id has another endpoint; ignored
-    Self,       // our own id
+    Updated,     // already in the table; timestamps refreshed
+    Inserted,    // took a free slot (possibly after splitting)
+    Replaced,    // took the slot of a bad node
+    Cached,      // bucket full of non-bad nodes: kept in the replacement cache
+    IpTaken,     // another node already uses this IP (one_node_per_ip)
+    IdConflict,  // a live node with this id has another endpoint; ignored
+    Self,        // our own id
     WrongFamily,
-    Full,       // heard_about(): no free slot (nothing displaced, nothing cached)
+    Full,  // heard_about(): no free slot (nothing displaced, nothing cached)
   };
 
   RoutingTable(const NodeId& self, IpAddress::Family family, const RoutingConfig& cfg, TimePoint now);

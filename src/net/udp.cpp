@@ -61,7 +61,9 @@ UdpSocket::UdpSocket(asio::io_context& io, std::size_t max_queued)
   batch_.reserve(kBatch);
 }
 
-UdpSocket::~UdpSocket() { close(); }
+UdpSocket::~UdpSocket() {
+  close();
+}
 
 std::error_code UdpSocket::open(const Endpoint& local) {
   std::error_code ec;
@@ -145,7 +147,8 @@ std::size_t UdpSocket::receive_batch(std::vector<Datagram>& out) {
   asio::ip::udp::endpoint from;
   for (; n < kBatch; ++n) {
     std::error_code ec;
-    const auto len = socket_.receive_from(asio::buffer(rx_.data() + n * kMaxDatagram, kMaxDatagram), from, 0, ec);
+    const auto len =
+        socket_.receive_from(asio::buffer(rx_.data() + n * kMaxDatagram, kMaxDatagram), from, 0, ec);
     if (ec) break;
     counters_.bytes_in += len;
     out.push_back({std::string_view(rx_.data() + n * kMaxDatagram, len), from_asio(from)});

@@ -37,7 +37,7 @@ struct UdpCounters {
   std::uint64_t datagrams_out = 0;
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
-  std::uint64_t receive_batches = 0;   // system calls that returned datagrams
+  std::uint64_t receive_batches = 0;  // system calls that returned datagrams
   std::uint64_t send_batches = 0;
   std::uint64_t send_errors = 0;       // datagrams the kernel refused (unreachable, etc.)
   std::uint64_t send_queue_drops = 0;  // datagrams dropped because the send queue was full
@@ -46,8 +46,9 @@ struct UdpCounters {
 
 class UdpSocket {
  public:
-  static constexpr std::size_t kBatch = 64;        // datagrams per system call
-  static constexpr std::size_t kMaxDatagram = 2048;  // receive slot; larger datagrams are truncated and dropped
+  static constexpr std::size_t kBatch = 64;  // datagrams per system call
+  static constexpr std::size_t kMaxDatagram =
+      2048;  // receive slot; larger datagrams are truncated and dropped
 
   // Called with each batch of received datagrams; the views are valid during the call only.
   using Handler = std::function<void(std::span<const Datagram>)>;

@@ -1,7 +1,7 @@
 #include "net/udp.hpp"
 
-#include <asio/steady_timer.hpp>
 #include <gtest/gtest.h>
+#include <asio/steady_timer.hpp>
 
 #include <chrono>
 #include <set>
