@@ -6,8 +6,10 @@
 #include <cstring>
 
 #ifdef __linux__
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #define BITSCRAPE_HAVE_MMSG 1
 #endif
 
@@ -57,7 +59,7 @@ socklen_t to_sockaddr(const Endpoint& e, bool socket_is_v6, sockaddr_storage& ss
 }  // namespace
 
 UdpSocket::UdpSocket(asio::io_context& io, std::size_t max_queued)
-    : socket_(io), max_queued_(max_queued), rx_(kBatch * kMaxDatagram) {
+    : socket_(io), send_retry_(io), max_queued_(max_queued), rx_(kBatch * kMaxDatagram) {
   batch_.reserve(kBatch);
 }
 
@@ -67,11 +69,29 @@ UdpSocket::~UdpSocket() {
 
 std::error_code UdpSocket::open(const Endpoint& local) {
   std::error_code ec;
-  const auto ep = to_asio(local);
+  auto ep = to_asio(local);
+  is_v6_ = local.ip.is_v6();
+  bool pair = false;
+#ifdef BITSCRAPE_HAVE_MMSG
+  {
+    // The plain bind: fails if anyone holds the address; for port 0 it picks the port.
+    asio::ip::udp::socket probe(socket_.get_executor());
+    probe.open(ep.protocol(), ec);
+    if (ec) return ec;
+    if (is_v6_) probe.set_option(asio::ip::v6_only(true), ec);
+    probe.bind(ep, ec);
+    if (ec) return ec;
+    ep.port(probe.local_endpoint(ec).port());
+    if (ec) return ec;
+  }
+#endif
   socket_.open(ep.protocol(), ec);
   if (ec) return ec;
-  is_v6_ = local.ip.is_v6();
   if (is_v6_) socket_.set_option(asio::ip::v6_only(true), ec);
+#ifdef BITSCRAPE_HAVE_MMSG
+  const int one = 1;
+  pair = ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0;
+#endif
   socket_.bind(ep, ec);
   if (ec) {
     socket_.close();
@@ -81,7 +101,32 @@ std::error_code UdpSocket::open(const Endpoint& local) {
   // Large kernel buffers absorb bursts between event-loop turns.
   socket_.set_option(asio::socket_base::receive_buffer_size(8 << 20), ec);
   socket_.set_option(asio::socket_base::send_buffer_size(8 << 20), ec);
+  if (pair) open_send_socket(socket_.local_endpoint(ec));
   return {};
+}
+
+void UdpSocket::open_send_socket([[maybe_unused]] const asio::ip::udp::endpoint& bound) {
+#ifdef BITSCRAPE_HAVE_MMSG
+  // Steer every datagram to the group's first socket (socket_) before anyone else joins.
+  sock_filter to_first[] = {{BPF_RET | BPF_K, 0, 0, 0}};
+  sock_fprog prog{1, to_first};
+  if (::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) != 0)
+    return;
+  const int family = is_v6_ ? AF_INET6 : AF_INET;
+  const int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  const int one = 1, sndbuf = 8 << 20, rcvbuf = 1;
+  bool ok = ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0 &&
+            (!is_v6_ || ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) == 0) &&
+            ::bind(fd, bound.data(), static_cast<socklen_t>(bound.size())) == 0;
+  if (!ok) {
+    ::close(fd);
+    return;
+  }
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);  // receives nothing
+  send_fd_ = fd;
+#endif
 }
 
 Endpoint UdpSocket::local_endpoint() const {
@@ -97,6 +142,11 @@ void UdpSocket::start(Handler handler) {
 void UdpSocket::close() {
   std::error_code ec;
   socket_.close(ec);
+  send_retry_.cancel();
+#ifdef BITSCRAPE_HAVE_MMSG
+  if (send_fd_ >= 0) ::close(send_fd_);
+#endif
+  send_fd_ = -1;
 }
 
 void UdpSocket::arm_read() {
@@ -198,7 +248,8 @@ void UdpSocket::flush() {
       msgs[i].msg_hdr.msg_name = &addrs[i];
       msgs[i].msg_hdr.msg_namelen = to_sockaddr(o.to, is_v6_, addrs[i]);
     }
-    const int r = ::sendmmsg(socket_.native_handle(), msgs, static_cast<unsigned>(n), MSG_DONTWAIT);
+    const int fd = send_fd_ >= 0 ? send_fd_ : socket_.native_handle();
+    const int r = ::sendmmsg(fd, msgs, static_cast<unsigned>(n), MSG_DONTWAIT);
     if (r < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
         would_block = true;
@@ -242,6 +293,15 @@ void UdpSocket::flush() {
 void UdpSocket::arm_write() {
   if (write_armed_) return;
   write_armed_ = true;
+  if (send_fd_ >= 0) {
+    // Not polled (that is the point of it): try again shortly.
+    send_retry_.expires_after(std::chrono::milliseconds(1));
+    send_retry_.async_wait([this](std::error_code ec) {
+      write_armed_ = false;
+      if (!ec) flush();
+    });
+    return;
+  }
   socket_.async_wait(asio::socket_base::wait_write, [this](std::error_code ec) {
     write_armed_ = false;
     if (!ec) flush();

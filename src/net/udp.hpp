@@ -8,6 +8,14 @@
 // Sending never blocks and never queues without bound: when the kernel's buffer is full the
 // datagram waits in a bounded queue (max_queued); past that it is dropped and counted.
 //
+// On Linux the datagrams go out through a second socket bound to the same address (SO_REUSEPORT,
+// with a one-instruction reuseport program that steers every incoming datagram to the first
+// socket) that is never registered with the event loop. The kernel wakes the wait queue of a
+// socket each time it frees a datagram that socket sent (sock_wfree -> write-space wakeup, an
+// irq-save lock per datagram when epoll watches the socket); a send-only socket nobody waits on
+// skips that. A plain bind before the pair keeps "address in use" exact: a second process cannot
+// share the port by accident. If the kernel refuses any step, one socket does both jobs.
+//
 // Threading: owned by the thread running its io_context; no method is thread-safe.
 #pragma once
 
@@ -16,6 +24,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/ip/udp.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -72,14 +81,19 @@ class UdpSocket {
   void flush();
 
   const UdpCounters& counters() const noexcept { return counters_; }
+  // True when sends use the separate send-only socket (Linux); false when one socket does both.
+  bool has_send_socket() const noexcept { return send_fd_ >= 0; }
   std::size_t queued() const noexcept { return tail_ - head_; }
 
  private:
   void arm_read();
   void arm_write();
+  void open_send_socket(const asio::ip::udp::endpoint& bound);
   std::size_t receive_batch(std::vector<Datagram>& out);
 
   asio::ip::udp::socket socket_;
+  int send_fd_ = -1;               // the send-only socket, or -1 (sends go through socket_)
+  asio::steady_timer send_retry_;  // a full send-only socket is retried by timer (it is not polled)
   Handler handler_;
   std::size_t max_queued_;
   struct Outgoing {

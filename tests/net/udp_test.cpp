@@ -4,7 +4,9 @@
 #include <asio/steady_timer.hpp>
 
 #include <chrono>
+#include <memory>
 #include <set>
+#include <vector>
 
 namespace bitscrape::net {
 namespace {
@@ -53,6 +55,46 @@ TEST(UdpSocket, BatchesManyDatagramsBothWays) {
   // Batching: far fewer system calls than datagrams.
   EXPECT_LT(b.counters().receive_batches, static_cast<std::uint64_t>(kCount));
   EXPECT_LT(a.counters().send_batches, static_cast<std::uint64_t>(kCount));
+}
+
+// Replies leave through a separate send-only socket on Linux; every datagram, from whichever
+// source (the kernel would spread 4-tuples over a reuseport group by hash), must still reach the
+// receiving socket, and replies must come from the same address.
+TEST(UdpSocket, EverySourceReachesTheReceiverAndRepliesComeFromItsAddress) {
+  asio::io_context io;
+  UdpSocket server(io);
+  ASSERT_FALSE(server.open(*Endpoint::parse("127.0.0.1:0")));
+#ifdef __linux__
+  EXPECT_TRUE(server.has_send_socket());
+#endif
+  const Endpoint server_ep = server.local_endpoint();
+  std::size_t received = 0;
+  server.start([&](std::span<const Datagram> batch) {
+    for (const auto& d : batch) {
+      ++received;
+      server.send(d.from, d.bytes);
+    }
+  });
+  constexpr int kClients = 64, kEach = 4;
+  std::vector<std::unique_ptr<UdpSocket>> clients;
+  std::size_t echoed = 0, wrong_source = 0;
+  for (int i = 0; i < kClients; ++i) {
+    auto c = std::make_unique<UdpSocket>(io);
+    ASSERT_FALSE(c->open(*Endpoint::parse("127.0.0.1:0")));
+    c->start([&](std::span<const Datagram> batch) {
+      for (const auto& d : batch) {
+        ++echoed;
+        if (d.from != server_ep) ++wrong_source;
+      }
+    });
+    for (int k = 0; k < kEach; ++k) c->send(server_ep, "ping");
+    c->flush();
+    clients.push_back(std::move(c));
+  }
+  run_until(io, [&] { return echoed == kClients * kEach; });
+  EXPECT_EQ(received, static_cast<std::size_t>(kClients * kEach));
+  EXPECT_EQ(echoed, static_cast<std::size_t>(kClients * kEach));
+  EXPECT_EQ(wrong_source, 0u);
 }
 
 TEST(UdpSocket, SendQueueIsBounded) {
