@@ -16,12 +16,25 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <unordered_set>
 
 namespace bitscrape::dht {
 
 namespace {
+
+// The compact node list of `nodes`: one resize, then fixed-size writes (no append per field).
+void write_nodes(const std::vector<const RoutingNode*>& nodes, std::string& out) {
+  out.resize(nodes.size() * (Id160::kSize + krpc::kMaxCompactPeerSize));
+  char* p = out.data();
+  for (const auto* n : nodes) {
+    std::memcpy(p, n->id.bytes.data(), Id160::kSize);
+    p += Id160::kSize;
+    p += krpc::write_compact_peer(n->endpoint, p);
+  }
+  out.resize(static_cast<std::size_t>(p - out.data()));
+}
 
 Observer& null_observer() {
   static Observer o;
@@ -296,7 +309,11 @@ void Node::Impl::verify(TimePoint now) {
 }
 
 bool Node::Impl::reserve_send(const Endpoint& to, TimePoint now) {
-  switch (pacer.check(to.ip, now)) {
+  // The pacer's verdict comes first (a paced packet is counted as paced even when the budget is
+  // out too); one pacer lookup on the common path, where the budget has a token.
+  const bool budget_ok = budget.available(now);
+  const auto verdict = budget_ok ? pacer.try_send(to.ip, now) : pacer.check(to.ip, now);
+  switch (verdict) {
     case DestinationPacer::Verdict::Paced:
       ++c.drop_out_paced;
       return false;
@@ -306,11 +323,11 @@ bool Node::Impl::reserve_send(const Endpoint& to, TimePoint now) {
     case DestinationPacer::Verdict::Ok:
       break;
   }
-  if (!budget.try_consume(now)) {
+  if (!budget_ok) {
     ++c.drop_out_budget;
     return false;
   }
-  (void)pacer.try_send(to.ip, now);
+  (void)budget.try_consume(now);
   return true;
 }
 
@@ -362,16 +379,12 @@ void Node::Impl::fill_nodes(const Id160& target, const krpc::Want& w, const Endp
   const auto k = cfg.routing.bucket_size;
   if (n4 && table4) {
     table4->closest(target, k, true, closest_buf);
-    nodes_buf.clear();
-    for (const auto* n : closest_buf)
-      krpc::append_compact_node(nodes_buf, krpc::CompactNode{n->id, n->endpoint});
+    write_nodes(closest_buf, nodes_buf);
     r.nodes = krpc::NodeList::v4(nodes_buf);
   }
   if (n6 && table6) {
     table6->closest(target, k, true, closest_buf);
-    nodes6_buf.clear();
-    for (const auto* n : closest_buf)
-      krpc::append_compact_node(nodes6_buf, krpc::CompactNode{n->id, n->endpoint});
+    write_nodes(closest_buf, nodes6_buf);
     r.nodes6 = krpc::NodeList::v6(nodes6_buf);
   }
 }

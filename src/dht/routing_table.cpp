@@ -1,6 +1,8 @@
 #include "dht/routing_table.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <sstream>
 #include <unordered_map>
 
@@ -8,7 +10,18 @@ namespace bitscrape::dht {
 
 namespace {
 constexpr std::size_t kMaxBuckets = 160;
+
+// The first 64 bits of the XOR distance as an integer: orders candidates by distance except
+// on a 64-bit tie (then the full ids decide).
+std::uint64_t distance_hi(const Id160& a, const Id160& target) noexcept {
+  std::uint64_t x = 0, y = 0;
+  std::memcpy(&x, a.bytes.data(), 8);
+  std::memcpy(&y, target.bytes.data(), 8);
+  x ^= y;
+  if constexpr (std::endian::native == std::endian::little) x = __builtin_bswap64(x);
+  return x;
 }
+}  // namespace
 
 RoutingTable::RoutingTable(const NodeId& self, IpAddress::Family family, const RoutingConfig& cfg,
                            TimePoint now)
@@ -248,23 +261,32 @@ void RoutingTable::closest(const Id160& target, std::size_t count, bool reply_on
   const auto eligible = [&](const RoutingNode& n) {
     return n.failures < cfg_.max_failures && (!reply_only || n.responded);
   };
+  ranked_.clear();
   const auto add = [&](const Bucket& b) {
     for (const auto& n : b.nodes)
-      if (eligible(n)) out.push_back(&n);
+      if (eligible(n)) ranked_.push_back({distance_hi(n.id, target), &n});
   };
   // Buckets in increasing distance from `target`, one group at a time: the target's own
   // bucket i; then every bucket after i (all at distance with top bit i); then i-1, i-2, ...
   const std::size_t i = bucket_index(target);
   add(buckets_[i]);
-  if (out.size() < count) {
+  if (ranked_.size() < count) {
     for (std::size_t j = i + 1; j < buckets_.size(); ++j) add(buckets_[j]);
   }
-  for (std::size_t j = i; j-- > 0 && out.size() < count;) add(buckets_[j]);
-  const auto n = std::min(count, out.size());
-  std::partial_sort(
-      out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), out.end(),
-      [&](const RoutingNode* a, const RoutingNode* b) { return closer_to(target, a->id, b->id); });
-  out.resize(n);
+  for (std::size_t j = i; j-- > 0 && ranked_.size() < count;) add(buckets_[j]);
+  const auto n = std::min(count, ranked_.size());
+  const auto nearer = [&](const Ranked& a, const Ranked& b) {
+    if (a.distance_hi != b.distance_hi) return a.distance_hi < b.distance_hi;
+    return closer_to(target, a.node->id, b.node->id);
+  };
+  // Usually one bucket's worth: a plain sort (insertion sort at this size) beats a heap.
+  if (ranked_.size() <= 2 * count) {
+    std::sort(ranked_.begin(), ranked_.end(), nearer);
+  } else {
+    std::partial_sort(ranked_.begin(), ranked_.begin() + static_cast<std::ptrdiff_t>(n), ranked_.end(),
+                      nearer);
+  }
+  for (std::size_t k = 0; k < n; ++k) out.push_back(ranked_[k].node);
 }
 
 Id160 RoutingTable::random_id_in_bucket(std::size_t i, Rng& rng) const {

@@ -149,6 +149,12 @@ class RoutingTable {
   std::vector<Bucket> buckets_;
   std::unordered_set<IpAddress, IpAddressHash> ips_;  // IPs of nodes in buckets
   std::size_t splits_ = 0;
+  // closest()'s scratch: candidates with the top 64 bits of their distance, sorted on integers.
+  struct Ranked {
+    std::uint64_t distance_hi;
+    const RoutingNode* node;
+  };
+  mutable std::vector<Ranked> ranked_;
 };
 
 }  // namespace bitscrape::dht
