@@ -14,10 +14,9 @@ void append_int(std::string& out, std::int64_t v) {
 
 void append_string(std::string& out, std::string_view s) {
   char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, s.size());
-  out.append(buf, r.ptr);
-  out.push_back(':');
-  out.append(s);
+  auto r = std::to_chars(buf, buf + sizeof buf - 1, s.size());
+  *r.ptr++ = ':';
+  out.append(buf, r.ptr).append(s);
 }
 
 }  // namespace
@@ -77,10 +76,15 @@ Writer& Writer::key(std::string_view k) {
   }
   Frame& f = stack_[depth_ - 1];
   if (f.has_key) {
-    const std::string_view prev(out_.data() + f.last_key_pos, f.last_key_len);
-    // Canonical order is raw-byte order; string_view compares through char_traits<char>,
-    // which compares as unsigned char.
-    if (!(prev < k)) ok_ = false;
+    // Canonical order is raw-byte (unsigned) order. Keys are short: an inline loop beats a
+    // memcmp call per key on the reply path.
+    const auto* prev = reinterpret_cast<const unsigned char*>(out_.data() + f.last_key_pos);
+    const auto* next = reinterpret_cast<const unsigned char*>(k.data());
+    const std::size_t n = std::min<std::size_t>(f.last_key_len, k.size());
+    std::size_t i = 0;
+    while (i < n && prev[i] == next[i]) ++i;
+    const bool ascending = i < n ? prev[i] < next[i] : f.last_key_len < k.size();
+    if (!ascending) ok_ = false;
   }
   append_string(out_, k);
   f.has_key = true;

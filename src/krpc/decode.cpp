@@ -70,7 +70,9 @@ Found<N> collect(Value dict, const KeySet<N>& ks) noexcept {
   Found<N> f;
   for (const auto& [key, value] : dict.entries()) {
     for (std::size_t i = 0; i < N; ++i) {
-      if (key != ks.keys[i]) continue;
+      const std::string_view k = ks.keys[i];  // never empty
+      // Length and first byte first: most candidates differ there, without a memcmp call.
+      if (key.size() != k.size() || key[0] != k[0] || key != k) continue;
       if (f.v[i]) {
         if (f.dup == N) {
           f.dup = i;
