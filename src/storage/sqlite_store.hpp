@@ -1,9 +1,10 @@
 // The SQLite Store: the embedded default database (one file plus its -wal and -shm).
 //
-// Schema (v1; docs/storage.md has the full DDL and the reasons): infohashes as 20/32-byte
-// BLOBs, times and sizes as integers, names stored once (the FTS5 index is contentless), file
-// lists front-coded + zstd in one blob per torrent (none at all for a single file named like
-// the torrent), raw info dicts zstd-compressed in their own table (optional), exact row counts
+// Schema (v2; docs/storage.md has the full DDL and the reasons): infohashes as 20/32-byte
+// BLOBs, each DHT key one infohashes row that also names the torrent stored under it, times
+// and sizes as integers, names stored once (the FTS5 index is contentless), file lists
+// front-coded + zstd in one blob per torrent (none at all for a single file named like the
+// torrent), raw info dicts zstd-compressed in their own table (optional), exact row counts
 // kept by triggers in a one-row `totals` table so stats() never scans.
 //
 // Durability: WAL journal. With Durability::Normal (synchronous=NORMAL, the default) a commit

@@ -26,7 +26,7 @@
 // after max_attempts: its records count as failed and are reported by a CommitReport with
 // ok == false — durable_seq() then moves past them, so read it together with stats().failed.
 //
-// Threading: submit/flush/stats/durable_seq from any thread. The callback runs on the writer
+// Threading: submit/flush/stats/durable_seq from any thread. The callback runs on the committer
 // thread after each commit attempt and before durable_seq() advances or flush() returns for
 // those records; keep it short and never call submit() or flush() from it.
 // Destruction (or stop()) commits everything already queued, then joins the threads.
@@ -96,7 +96,7 @@ class StoreWriter {
  public:
   using Record = std::variant<NodeRecord, InfohashSighting, FetchOutcome, TorrentRecord, PeerRecord, CounterSample>;
 
-  // `store` must outlive the writer. Starts the thread.
+  // `store` must outlive the writer. Starts the threads.
   StoreWriter(Store& store, const WriterOptions& options = {}, CommitCallback on_commit = {});
   ~StoreWriter();
   StoreWriter(const StoreWriter&) = delete;
