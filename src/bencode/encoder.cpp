@@ -4,9 +4,8 @@
 #include <cstring>
 
 namespace bitscrape::bencode {
-namespace {
 
-void append_int(std::string& out, std::int64_t v) {
+void append_int_digits(std::string& out, std::int64_t v) {
   char buf[24];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, r.ptr);
@@ -19,11 +18,9 @@ void append_string(std::string& out, std::string_view s) {
   out.append(buf, r.ptr).append(s);
 }
 
-}  // namespace
-
 Writer& Writer::integer(std::int64_t v) {
   out_.push_back('i');
-  append_int(out_, v);
+  append_int_digits(out_, v);
   out_.push_back('e');
   return *this;
 }
@@ -127,7 +124,7 @@ void Item::encode_to(std::string& out) const {
   switch (type()) {
     case Type::Integer:
       out.push_back('i');
-      append_int(out, as_int());
+      append_int_digits(out, as_int());
       out.push_back('e');
       break;
     case Type::String:

@@ -22,6 +22,11 @@
 
 namespace bitscrape::bencode {
 
+// Appends one encoded value (`i<v>e` without the i/e for append_int_digits; `<len>:<bytes>`).
+// For encoders of fixed layouts that write their keys as literals (see krpc::encode(Response)).
+void append_int_digits(std::string& out, std::int64_t v);
+void append_string(std::string& out, std::string_view s);
+
 class Writer {
  public:
   explicit Writer(std::string& out) : out_(out) {}
@@ -62,7 +67,7 @@ class Writer {
 
   std::string& out_;
   std::array<Frame, kMaxDepth> stack_{};
-  std::size_t depth_ = 0;     // open containers (may exceed kMaxDepth; then ok_ is false)
+  std::size_t depth_ = 0;  // open containers (may exceed kMaxDepth; then ok_ is false)
   bool ok_ = true;
 };
 
@@ -72,13 +77,13 @@ class Item {
   using Dict = std::map<std::string, Item, std::less<>>;
 
   Item() : v_(std::int64_t{0}) {}
-  Item(std::int64_t i) : v_(i) {}                    // NOLINT(google-explicit-constructor)
-  Item(int i) : v_(std::int64_t{i}) {}               // NOLINT(google-explicit-constructor)
-  Item(std::string s) : v_(std::move(s)) {}          // NOLINT(google-explicit-constructor)
-  Item(std::string_view s) : v_(std::string(s)) {}   // NOLINT(google-explicit-constructor)
-  Item(const char* s) : v_(std::string(s)) {}        // NOLINT(google-explicit-constructor)
-  Item(List l) : v_(std::move(l)) {}                 // NOLINT(google-explicit-constructor)
-  Item(Dict d) : v_(std::move(d)) {}                 // NOLINT(google-explicit-constructor)
+  Item(std::int64_t i) : v_(i) {}                   // NOLINT(google-explicit-constructor)
+  Item(int i) : v_(std::int64_t{i}) {}              // NOLINT(google-explicit-constructor)
+  Item(std::string s) : v_(std::move(s)) {}         // NOLINT(google-explicit-constructor)
+  Item(std::string_view s) : v_(std::string(s)) {}  // NOLINT(google-explicit-constructor)
+  Item(const char* s) : v_(std::string(s)) {}       // NOLINT(google-explicit-constructor)
+  Item(List l) : v_(std::move(l)) {}                // NOLINT(google-explicit-constructor)
+  Item(Dict d) : v_(std::move(d)) {}                // NOLINT(google-explicit-constructor)
 
   static Item from(Value v);
 

@@ -116,32 +116,44 @@ Result<void, EncodeError> encode(const Response& r, std::string& out) {
     }
   }
 
-  const std::size_t start = out.size();
+  // Every answered query ends here, so replies skip the Writer: the keys are literals written in
+  // canonical (raw-byte) order by construction, which the round-trip tests check for every
+  // combination of fields against a strict decoder.
+  using bencode::append_int_digits;
+  using bencode::append_string;
   char peer[kMaxCompactPeerSize];
-  Writer w(out);
-  w.begin_dict();
-  if (r.ip) w.entry("ip", std::string_view(peer, write_compact_peer(*r.ip, peer)));
-  w.key("r").begin_dict();
-  if (r.bf_peers) w.entry("BFpe", *r.bf_peers);
-  if (r.bf_seeds) w.entry("BFsd", *r.bf_seeds);
-  w.entry("id", r.id.view());
-  if (r.interval) w.entry("interval", *r.interval);
-  if (r.nodes) w.entry("nodes", r.nodes->bytes());
-  if (r.nodes6) w.entry("nodes6", r.nodes6->bytes());
-  if (r.num) w.entry("num", *r.num);
-  if (r.samples) w.entry("samples", r.samples->bytes());
-  if (r.token) w.entry("token", *r.token);
-  if (r.values) {
-    w.key("values").begin_list();
-    for (const Endpoint& ep : *r.values) w.string(std::string_view(peer, write_compact_peer(ep, peer)));
-    w.end();
+  out.push_back('d');
+  if (r.ip) {
+    out.append("2:ip");
+    append_string(out, std::string_view(peer, write_compact_peer(*r.ip, peer)));
   }
-  w.end();
-  w.entry("t", r.tid);
-  if (!r.version.empty()) w.entry("v", r.version);
-  w.entry("y", "r");
-  w.end();
-  return finish(w, out, start);
+  out.append("1:rd");
+  if (r.bf_peers) append_string(out.append("4:BFpe"), *r.bf_peers);
+  if (r.bf_seeds) append_string(out.append("4:BFsd"), *r.bf_seeds);
+  append_string(out.append("2:id"), r.id.view());
+  if (r.interval) {
+    append_int_digits(out.append("8:intervali"), *r.interval);
+    out.push_back('e');
+  }
+  if (r.nodes) append_string(out.append("5:nodes"), r.nodes->bytes());
+  if (r.nodes6) append_string(out.append("6:nodes6"), r.nodes6->bytes());
+  if (r.num) {
+    append_int_digits(out.append("3:numi"), *r.num);
+    out.push_back('e');
+  }
+  if (r.samples) append_string(out.append("7:samples"), r.samples->bytes());
+  if (r.token) append_string(out.append("5:token"), *r.token);
+  if (r.values) {
+    out.append("6:valuesl");
+    for (const Endpoint& ep : *r.values)
+      append_string(out, std::string_view(peer, write_compact_peer(ep, peer)));
+    out.push_back('e');
+  }
+  out.push_back('e');
+  append_string(out.append("1:t"), r.tid);
+  if (!r.version.empty()) append_string(out.append("1:v"), r.version);
+  out.append("1:y1:re");
+  return {};
 }
 
 Result<void, EncodeError> encode(const ErrorMessage& e, std::string& out) {

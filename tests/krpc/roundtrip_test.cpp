@@ -2,6 +2,8 @@
 // back into an equal message, and re-encode to the same bytes.
 #include "krpc/codec.hpp"
 
+#include "bencode/encoder.hpp"
+
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>
@@ -151,6 +153,71 @@ TEST(RoundTrip, ResponseIpV6AndEmptyBlobs) {
       "5:token0:6:valuesle" +
       "e1:t2:aa1:y1:re";
   check_roundtrip(Message{r}, wire, MessageKind::Response);
+}
+
+// Replies are written with literal keys (no Writer): for every combination of optional fields the
+// bytes must equal an independent canonical encoding (bencode::Item, a sorted map) and round-trip.
+TEST(RoundTrip, ResponseEveryFieldCombinationIsCanonical) {
+  const std::string n4 = std::string(kIdM) + std::string("\x01\x02\x03\x04\x1a\xe1", 6);
+  const std::string n6 = std::string(kIdA) + std::string(15, '\0') + std::string("\x01\xc8\xd5", 3);
+  const std::string samples = std::string(20, 's');
+  const std::string bfsd(256, '\x5a'), bfpe(256, '\xa5');
+  const std::array<Endpoint, 2> peers{*Endpoint::parse("9.8.7.6:1234"),
+                                      *Endpoint::parse("[2001:db8::2]:6881")};
+  const auto compact = [](const Endpoint& ep) {
+    char b[kMaxCompactPeerSize];
+    return std::string(b, write_compact_peer(ep, b));
+  };
+  constexpr int kFields = 11;
+  for (unsigned mask = 0; mask < (1u << kFields); ++mask) {
+    const auto has = [&](int f) { return (mask >> f & 1u) != 0; };
+    Response r;
+    r.tid = "xy";
+    r.id = id_of(kIdA);
+    bencode::Item::Dict body{{"id", bencode::Item(std::string(kIdA))}};
+    bencode::Item::Dict top{{"t", "xy"}, {"y", "r"}};
+    if (has(0)) {
+      r.ip = *Endpoint::parse("124.31.75.21:6881");
+      top["ip"] = compact(*r.ip);
+    }
+    if (has(1)) body["BFpe"] = *(r.bf_peers = bfpe);
+    if (has(2)) body["BFsd"] = *(r.bf_seeds = bfsd);
+    if (has(3)) body["interval"] = *(r.interval = 21600);
+    if (has(4)) {
+      r.nodes = NodeList::v4(n4);
+      body["nodes"] = n4;
+    }
+    if (has(5)) {
+      r.nodes6 = NodeList::v6(n6);
+      body["nodes6"] = n6;
+    }
+    if (has(6)) body["num"] = *(r.num = 1234567);
+    if (has(7)) {
+      r.samples = SampleList::from(samples);
+      body["samples"] = samples;
+    }
+    if (has(8)) body["token"] = *(r.token = "tokn");
+    if (has(9)) {
+      r.values = PeerValues::from_endpoints(peers);
+      body["values"] = bencode::Item::List{compact(peers[0]), compact(peers[1])};
+    }
+    if (has(10)) {
+      r.version = kVer;
+      top["v"] = kVer;
+    }
+    top["r"] = std::move(body);
+    const std::string expected = bencode::Item(std::move(top)).encode();
+    std::string out;
+    ASSERT_TRUE(encode(Message{r}, out).ok()) << mask;
+    ASSERT_EQ(out, expected) << "fields mask " << mask;
+    bencode::Document doc;
+    bencode::Limits strict;
+    strict.strict = true;
+    ASSERT_TRUE(bencode::decode(out, doc, strict).ok()) << mask;
+    const auto p = parse(out, doc);
+    ASSERT_TRUE(p.ok()) << mask;
+    EXPECT_TRUE(p->message == Message{r}) << mask;
+  }
 }
 
 TEST(RoundTrip, ErrorCodes) {
