@@ -432,7 +432,10 @@ class MemoryStore final : public Store {
     }
     const TorrentRecord& stored = torrents_.at(existing ? *existing : next_id_ - 1).record;
     for (const auto& key : {v1, v2t}) {
-      if (!key || keys_.at(*key) != stored.id) continue;
+      if (!key) continue;
+      // Only keys of the stored torrent: a key of the copy may be held by another torrent or
+      // by none (the stored torrent kept its own key of that kind).
+      if (auto k = keys_.find(*key); k == keys_.end() || k->second != stored.id) continue;
       auto& r = ensure_infohash(*key, stored.discovered_at);
       r.first_seen = std::min(r.first_seen, stored.discovered_at);
       r.state = FetchState::Fetched;

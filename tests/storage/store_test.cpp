@@ -384,6 +384,31 @@ TYPED_TEST(StoreTest, V1ThenHybridMergesTheV2Key) {
   EXPECT_EQ(this->stats().torrents, 2u);
 }
 
+// Keys are unique across torrents: a copy whose keys are held, one by each of two torrents,
+// or whose other key the stored torrent already has in another version, adds nothing.
+TYPED_TEST(StoreTest, ConflictingKeysStayWithTheirFirstTorrent) {
+  TorrentRecord h1 = v1_torrent(1, "hybrid one");
+  h1.infohash_v2 = v2_of(1);
+  TorrentRecord v2only = v1_torrent(2, "v2 only");
+  v2only.infohash_v1.reset();
+  v2only.infohash_v2 = v2_of(2);
+  this->put({h1, v2only});
+  // v1 key of h1, a v2 nobody has: h1 already has a v2, so the new one is not added.
+  TorrentRecord other_v2 = h1;
+  other_v2.infohash_v2 = v2_of(3);
+  // v1 key of h1, v2 key of v2only: both held by different torrents.
+  TorrentRecord both_held = h1;
+  both_held.infohash_v2 = v2_of(2);
+  const WriteReport r = this->put({other_v2, both_held});
+  EXPECT_EQ(r.torrents_duplicate, 2u);
+  EXPECT_EQ(r.torrents_added, 0u);
+  EXPECT_FALSE(this->store->torrent(truncated(v2_of(3)))->has_value());
+  EXPECT_EQ((*this->store->torrent(key(1)))->infohash_v2, v2_of(1));
+  EXPECT_EQ((*this->store->torrent(truncated(v2_of(2))))->name, "v2 only");
+  EXPECT_FALSE((*this->store->torrent(truncated(v2_of(2))))->infohash_v1.has_value());
+  EXPECT_EQ(this->stats().torrents, 2u);
+}
+
 TYPED_TEST(StoreTest, InvalidTorrentsAreRejectedOthersStored) {
   TorrentRecord no_key = v1_torrent(1, "no key");
   no_key.infohash_v1.reset();
