@@ -412,6 +412,7 @@ void Node::Impl::handle_query(const krpc::Query& q, const Endpoint& from, TimePo
     return;
   }
   note_node(q.id, from, now, false, q.read_only);
+  if (!q.version.empty()) obs.on_client_version(q.id, from, q.version);
 
   krpc::Response r;
   r.tid = q.tid;
@@ -630,6 +631,7 @@ void Node::Impl::handle_response(const krpc::Response& r, const Endpoint& from, 
     on_timeout(*t, now);
     return;
   }
+  if (!r.version.empty()) obs.on_client_version(r.id, from, r.version);
   note_node(r.id, from, now, true, false);
   if (r.ip) vote_ip(from, *r.ip, now);
   switch (t->purpose) {

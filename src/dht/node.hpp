@@ -102,6 +102,10 @@ class Observer {
   virtual void on_sample(const SampleEvent& /*ev*/) {}
   virtual void on_lookup_done(const LookupResult& /*r*/) {}
   virtual void on_external_ip(const IpAddress& /*ip*/) {}
+  // The KRPC `v` (client version, up to krpc::kMaxVersionSize raw bytes) a node put in a query or
+  // in a response we matched, each time it does. Not reported when absent.
+  virtual void on_client_version(const NodeId& /*id*/, const Endpoint& /*ep*/, std::string_view /*version*/) {
+  }
 };
 
 struct AnnounceParams {
@@ -127,10 +131,12 @@ class Node {
   // Starts the bootstrap lookup (find_node on our own id) from `routers` (resolved by the
   // adapter; their ids are unknown) and `known` (e.g. persisted) nodes. User-given routers
   // are queried even if their address is martian.
-  LookupId bootstrap(std::span<const Endpoint> routers, std::span<const krpc::CompactNode> known, TimePoint now);
+  LookupId bootstrap(std::span<const Endpoint> routers, std::span<const krpc::CompactNode> known,
+                     TimePoint now);
   // Iterative lookups; kNoLookup when refused (max_lookups reached or no node known).
   LookupId find_node(const Id160& target, TimePoint now);
-  LookupId get_peers(const InfoHash& ih, TimePoint now, std::optional<AnnounceParams> announce = std::nullopt);
+  LookupId get_peers(const InfoHash& ih, TimePoint now,
+                     std::optional<AnnounceParams> announce = std::nullopt);
 
   // Runtime knobs (the crawler's controls). The budget is RateConfig::out_packets_per_second;
   // without `burst` the configured burst/rate ratio is kept (at least 1 packet).
@@ -142,7 +148,7 @@ class Node {
   bool bootstrapped() const noexcept;  // the bootstrap lookup has finished
   std::size_t active_lookups() const noexcept;
 
-  Counters counters() const;  // a snapshot with gauges filled in
+  Counters counters() const;                                      // a snapshot with gauges filled in
   const RoutingTable* table(IpAddress::Family f) const noexcept;  // nullptr when disabled
   PeerStore& store() noexcept;
   const PeerStore& store() const noexcept;

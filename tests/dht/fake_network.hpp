@@ -42,7 +42,9 @@ struct Decoded {
   Decoded(const Decoded&) = delete;
   bool ok() const { return parsed.has_value(); }
   const krpc::Query* query() const { return parsed ? std::get_if<krpc::Query>(&parsed->message) : nullptr; }
-  const krpc::Response* response() const { return parsed ? std::get_if<krpc::Response>(&parsed->message) : nullptr; }
+  const krpc::Response* response() const {
+    return parsed ? std::get_if<krpc::Response>(&parsed->message) : nullptr;
+  }
   const krpc::ErrorMessage* error() const {
     return parsed ? std::get_if<krpc::ErrorMessage>(&parsed->message) : nullptr;
   }
@@ -51,7 +53,8 @@ struct Decoded {
   std::optional<krpc::Parsed> parsed;
 };
 
-inline std::string encode_query(std::string_view tid, const NodeId& id, krpc::QueryArgs args, bool ro = false) {
+inline std::string encode_query(std::string_view tid, const NodeId& id, krpc::QueryArgs args,
+                                bool ro = false) {
   krpc::Query q;
   q.tid = tid;
   q.id = id;
@@ -79,9 +82,13 @@ struct Recorder : Observer {
     samples.push_back({ev.from, ev.samples.size(), ev.num, ev.interval});
   }
   void on_lookup_done(const LookupResult& r) override {
-    done.push_back({r.id, r.kind, r.target, {r.closest.begin(), r.closest.end()}, r.peers, r.queried, r.announced});
+    done.push_back(
+        {r.id, r.kind, r.target, {r.closest.begin(), r.closest.end()}, r.peers, r.queried, r.announced});
   }
   void on_external_ip(const IpAddress& ip) override { external.push_back(ip); }
+  void on_client_version(const NodeId& id, const Endpoint& ep, std::string_view v) override {
+    versions.push_back({id, ep, std::string(v)});
+  }
 
   struct Sample {
     Endpoint from;
@@ -104,6 +111,12 @@ struct Recorder : Observer {
   std::vector<Sample> samples;
   std::vector<Done> done;
   std::vector<IpAddress> external;
+  struct Version {
+    NodeId id;
+    Endpoint ep;
+    std::string version;
+  };
+  std::vector<Version> versions;
 };
 
 struct FakeNode {

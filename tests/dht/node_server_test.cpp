@@ -71,6 +71,24 @@ class NodeServerTest : public ::testing::Test {
   Rng rng{5};
 };
 
+TEST_F(NodeServerTest, ReportsTheClientVersionOfQueriers) {
+  make();
+  const auto them = rng.id();
+  krpc::Query q;
+  q.tid = "vv";
+  q.id = them;
+  q.args = krpc::PingArgs{};
+  q.version = std::string_view("LT\x02\x00", 4);
+  std::string wire;
+  ASSERT_TRUE(krpc::encode(q, wire).ok());
+  ASSERT_TRUE(ask(wire, ep4(7, 4000)));
+  ASSERT_TRUE(ask(encode_query("nv", rng.id(), krpc::PingArgs{}), ep4(8, 4000)));  // no `v`: nothing
+  ASSERT_EQ(rec.versions.size(), 1u);
+  EXPECT_EQ(rec.versions[0].id, them);
+  EXPECT_EQ(rec.versions[0].ep, ep4(7, 4000));
+  EXPECT_EQ(rec.versions[0].version, std::string("LT\x02\x00", 4));
+}
+
 TEST_F(NodeServerTest, AnswersPingWithOurIdAndTheirAddress) {
   auto& n = make();
   const auto them = rng.id();
@@ -257,7 +275,8 @@ TEST_F(NodeServerTest, TokensSurviveOneRotationButNotTwo) {
   ASSERT_TRUE(ok && ok->response());
   now += 5min;
   n.tick(now);
-  auto late = ask(encode_query("a2", rng.id(), krpc::AnnouncePeerArgs{ih, 6881, false, false, token}), ep4(1));
+  auto late =
+      ask(encode_query("a2", rng.id(), krpc::AnnouncePeerArgs{ih, 6881, false, false, token}), ep4(1));
   ASSERT_TRUE(late && late->error());
 }
 
@@ -291,7 +310,8 @@ TEST_F(NodeServerTest, ValuesAreCappedToFitOnePacket) {
   ASSERT_TRUE(d && d->response() && d->response()->values);
   EXPECT_EQ(d->response()->values->size(), std::min<std::size_t>(cfg.store.max_peers_per_reply, 150));
   EXPECT_LE(d->bytes.size(), krpc::kTypicalMtuPayload);
-  auto d6 = ask(encode_query("c6", rng.id(), krpc::GetPeersArgs{ih, krpc::Want{true, true}, true, false}), ep6(1));
+  auto d6 =
+      ask(encode_query("c6", rng.id(), krpc::GetPeersArgs{ih, krpc::Want{true, true}, true, false}), ep6(1));
   ASSERT_TRUE(d6 && d6->response() && d6->response()->values);
   EXPECT_GT(d6->response()->values->size(), 10u);
   EXPECT_LE(d6->bytes.size(), krpc::kMinIpv6MtuPayload);
@@ -384,19 +404,22 @@ TEST_F(NodeServerTest, GlobalBudgetCapsReplies) {
   cfg.rate.out_burst = 5;
   auto& n = make();
   cap.sent.clear();
-  for (std::uint32_t i = 0; i < 20; ++i) n.on_datagram(encode_query("gb", rng.id(), krpc::PingArgs{}), ep4(i), now);
+  for (std::uint32_t i = 0; i < 20; ++i)
+    n.on_datagram(encode_query("gb", rng.id(), krpc::PingArgs{}), ep4(i), now);
   EXPECT_EQ(cap.sent.size(), 5u);
   EXPECT_EQ(n.counters().drop_out_budget, 15u);
   // Raised at run time (the crawler's control): the new burst applies after a refill.
   n.set_packet_budget(1000, 50);
   now += 1s;
   cap.sent.clear();
-  for (std::uint32_t i = 100; i < 140; ++i) n.on_datagram(encode_query("gb", rng.id(), krpc::PingArgs{}), ep4(i), now);
+  for (std::uint32_t i = 100; i < 140; ++i)
+    n.on_datagram(encode_query("gb", rng.id(), krpc::PingArgs{}), ep4(i), now);
   EXPECT_EQ(cap.sent.size(), 40u);
   // Lowered to zero: nothing goes out once the bucket is empty.
   n.set_packet_budget(0, 1);
   cap.sent.clear();
-  for (std::uint32_t i = 200; i < 210; ++i) n.on_datagram(encode_query("gb", rng.id(), krpc::PingArgs{}), ep4(i), now);
+  for (std::uint32_t i = 200; i < 210; ++i)
+    n.on_datagram(encode_query("gb", rng.id(), krpc::PingArgs{}), ep4(i), now);
   EXPECT_LE(cap.sent.size(), 1u);
 }
 
