@@ -32,7 +32,12 @@ std::string format_client_version(std::string_view raw) {
     std::string out(raw.substr(0, 2));
     out += ' ';
     if (raw[0] == 'L' && raw[1] == 'T') {
-      out += std::to_string(hi) + '.' + std::to_string(lo);
+      out += std::to_string(hi) + '.';
+      if (hi >= 2 || (hi == 1 && lo >= 0x20)) {  // libtorrent 1.2+: major, minor << 4 | tiny
+        out += std::to_string(lo >> 4) + '.' + std::to_string(lo & 0xF);
+      } else {  // libtorrent up to 1.1: major, minor
+        out += std::to_string(lo);
+      }
     } else {
       out += std::to_string((static_cast<unsigned>(hi) << 8) | lo);
     }

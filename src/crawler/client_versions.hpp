@@ -34,8 +34,10 @@ namespace bitscrape::crawler {
 // Conventions (libtorrent's "Mainline DHT extensions", client identification: "two characters
 // describing the client and two characters interpreted as a binary number describing the client
 // version"; BEP 20 for the two-character client codes):
-//  - libtorrent sends 'L', 'T', major, minor as raw bytes (LIBTORRENT_VERSION_MAJOR/MINOR):
-//    "LT\x02\x00" -> "LT 2.0".
+//  - libtorrent: 'L', 'T', then since 1.2 the major version and (minor << 4) | tiny as raw bytes,
+//    up to 1.1 the major and minor versions: "LT\x02\x08" -> "LT 2.0.8", "LT\x01\x21" ->
+//    "LT 1.2.1", "LT\x01\x01" -> "LT 1.1". Read as 1.2+ when major >= 2 or (major == 1 and the
+//    last byte >= 0x20, i.e. minor >= 2); otherwise as the old form.
 //  - any other 4 bytes starting with two ASCII letters or digits: the code, a space and the last
 //    two bytes as one big-endian 16-bit number: "UT\x01\x02" -> "UT 258".
 //  - the empty string -> "(empty)".

@@ -17,15 +17,22 @@ NodeId node(std::uint32_t n) {
   return id;
 }
 
-const std::string kLT20 = "LT\x02\x00"s;
-const std::string kLT12 = "LT\x01\x02"s;
+const std::string kLT208 = "LT\x02\x08"s;
+const std::string kLT121 = "LT\x01\x21"s;
 
 // ---- format_client_version ----
 
 TEST(FormatClientVersion, Libtorrent) {
-  EXPECT_EQ(format_client_version(kLT20), "LT 2.0");
-  EXPECT_EQ(format_client_version(kLT12), "LT 1.2");
-  EXPECT_EQ(format_client_version("LT\xff\xff"s), "LT 255.255");
+  // 1.2 and later: major, minor << 4 | tiny.
+  EXPECT_EQ(format_client_version(kLT208), "LT 2.0.8");
+  EXPECT_EQ(format_client_version("LT\x02\x10"s), "LT 2.1.0");
+  EXPECT_EQ(format_client_version(kLT121), "LT 1.2.1");
+  EXPECT_EQ(format_client_version("LT\x01\x2f"s), "LT 1.2.15");
+  EXPECT_EQ(format_client_version("LT\xff\xff"s), "LT 255.15.15");
+  // Up to 1.1: major, minor.
+  EXPECT_EQ(format_client_version("LT\x01\x01"s), "LT 1.1");
+  EXPECT_EQ(format_client_version("LT\x00\x10"s), "LT 0.16");
+  EXPECT_EQ(format_client_version("LT\x01\x1f"s), "LT 1.31");
 }
 
 TEST(FormatClientVersion, OtherCodesAreABigEndianNumber) {
@@ -74,14 +81,14 @@ TEST(FormatClientVersion, AnyBytesGivePrintableDistinctLabels) {
 TEST(ClientVersions, CountsDistinctNodesNotReports) {
   ClientVersions cv;
   for (int rep = 0; rep < 5; ++rep) {
-    for (std::uint32_t n = 0; n < 10; ++n) cv.seen(node(n), kLT20);
+    for (std::uint32_t n = 0; n < 10; ++n) cv.seen(node(n), kLT208);
     for (std::uint32_t n = 10; n < 13; ++n) cv.seen(node(n), "UT\x01\x02"s);
   }
   EXPECT_EQ(cv.nodes(), 13u);
   EXPECT_EQ(cv.versions(), 2u);
   const auto top = cv.top(10);
   ASSERT_EQ(top.size(), 2u);
-  EXPECT_EQ(top[0].version, "LT 2.0");
+  EXPECT_EQ(top[0].version, "LT 2.0.8");
   EXPECT_EQ(top[0].nodes, 10u);
   EXPECT_EQ(top[1].version, "UT 258");
   EXPECT_EQ(top[1].nodes, 3u);
@@ -90,19 +97,19 @@ TEST(ClientVersions, CountsDistinctNodesNotReports) {
 
 TEST(ClientVersions, VersionChangeMovesTheCount) {
   ClientVersions cv;
-  cv.seen(node(1), kLT12);
-  cv.seen(node(2), kLT12);
-  cv.seen(node(1), kLT20);  // node 1 upgraded
+  cv.seen(node(1), kLT121);
+  cv.seen(node(2), kLT121);
+  cv.seen(node(1), kLT208);  // node 1 upgraded
   auto top = cv.top(10);
   ASSERT_EQ(top.size(), 2u);
-  EXPECT_EQ(top[0].version, "LT 1.2");  // tie: by label
+  EXPECT_EQ(top[0].version, "LT 1.2.1");  // tie: by label
   EXPECT_EQ(top[0].nodes, 1u);
-  EXPECT_EQ(top[1].version, "LT 2.0");
+  EXPECT_EQ(top[1].version, "LT 2.0.8");
   EXPECT_EQ(top[1].nodes, 1u);
-  cv.seen(node(2), kLT20);
+  cv.seen(node(2), kLT208);
   top = cv.top(10);
   ASSERT_EQ(top.size(), 1u);  // versions without nodes are not listed
-  EXPECT_EQ(top[0].version, "LT 2.0");
+  EXPECT_EQ(top[0].version, "LT 2.0.8");
   EXPECT_EQ(top[0].nodes, 2u);
   EXPECT_EQ(cv.nodes(), 2u);
 }
@@ -144,18 +151,18 @@ TEST(ClientVersions, NewVersionsBeyondTheCapGoToOther) {
 
 TEST(ClientVersions, SaturatesAtTheNodeCap) {
   ClientVersions cv(100);
-  for (std::uint32_t n = 0; n < 150; ++n) cv.seen(node(n), kLT20);
+  for (std::uint32_t n = 0; n < 150; ++n) cv.seen(node(n), kLT208);
   EXPECT_EQ(cv.nodes(), 100u);
   EXPECT_TRUE(cv.saturated());
   EXPECT_EQ(cv.turned_away(), 50u);
   ASSERT_EQ(cv.top(10).size(), 1u);
   EXPECT_EQ(cv.top(10)[0].nodes, 100u);
   // Counted nodes can still change version.
-  cv.seen(node(0), kLT12);
+  cv.seen(node(0), kLT121);
   const auto top = cv.top(10);
   ASSERT_EQ(top.size(), 2u);
   EXPECT_EQ(top[0].nodes, 99u);
-  EXPECT_EQ(top[1].version, "LT 1.2");
+  EXPECT_EQ(top[1].version, "LT 1.2.1");
   EXPECT_EQ(top[1].nodes, 1u);
   // The table grew only as far as the cap needs (load at most 1/2).
   EXPECT_LE(cv.memory_bytes(), 256 * sizeof(std::uint64_t));
@@ -164,7 +171,7 @@ TEST(ClientVersions, SaturatesAtTheNodeCap) {
 TEST(ClientVersions, ManyNodesGrowTheTableAndStayExact) {
   ClientVersions cv(ClientVersions::kDefaultMaxNodes, ClientVersions::kDefaultMaxVersions, 12345);
   std::mt19937 rng(3);
-  const std::string versions[] = {kLT20, kLT12, "UT\x01\x02"s, "\xff"s};
+  const std::string versions[] = {kLT208, kLT121, "UT\x01\x02"s, "\xff"s};
   std::uint64_t want[4] = {};
   for (std::uint32_t n = 0; n < 50'000; ++n) {
     NodeId id;
