@@ -1,5 +1,6 @@
 #include "app/crawl.hpp"
 
+#include "crawler/client_versions.hpp"
 #include "crawler/fetch_service.hpp"
 #include "crawler/pipeline.hpp"
 #include "dht/node.hpp"
@@ -111,6 +112,7 @@ class DbLock {
 };
 
 constexpr std::size_t kRecentMax = 200;
+constexpr std::size_t kClientVersionsListed = 200;  // LiveSource: "at most a few hundred entries"
 
 }  // namespace
 
@@ -138,12 +140,15 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   Clock::time_point next_persist, next_counter_sample, next_status;
   std::atomic<bool> stopping{false};
   int exit_code = 0;
+  crawler::ClientVersions clients{crawler::ClientVersions::kDefaultMaxNodes,
+                                  crawler::ClientVersions::kDefaultMaxVersions, os_seed()};
 
   mutable std::mutex snap_mu;  // guards everything below it (read by web threads)
   CrawlSnapshot snap;
   std::vector<web::RoutingTableFill> table_fill;
   std::array<web::KeyspaceCell, 256> coverage{};  // loop-thread copy is `coverage_live`
   std::deque<web::Discovery> recent;              // newest first, at most kRecentMax
+  std::vector<web::ClientCount> client_counts;    // clients.top(), at most kClientVersionsListed
   CrawlSnapshot prev;
   CrawlSnapshot last_print;  // the snapshot at the previous status line
   std::array<web::KeyspaceCell, 256> coverage_live{};
@@ -201,6 +206,9 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     pipeline->on_sample(ev);
   }
   void on_lookup_done(const dht::LookupResult& r) override { pipeline->on_lookup_done(r); }
+  void on_client_version(const NodeId& id, const Endpoint& /*ep*/, std::string_view version) override {
+    clients.seen(id, version);
+  }
   void on_external_ip(const IpAddress& ip) override {
     std::fprintf(stderr, "\nbitscrape: our external address is %s (voted by the nodes we talk to)\n",
                  ip.to_string().c_str());
@@ -248,7 +256,8 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     return k;
   }
   std::vector<web::ClientCount> client_versions() override {
-    return {};  // the node does not report client versions (KRPC `v`) to us yet
+    std::lock_guard lk(snap_mu);
+    return client_counts;
   }
   std::vector<web::Discovery> recent_discoveries(std::size_t max) override {
     std::lock_guard lk(snap_mu);
@@ -499,6 +508,8 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     s.counters["store_dropped_precious"] = ws.dropped_precious;
     s.counters["store_failed"] = ws.failed;
     s.counters["store_queued"] = ws.queued_records;
+    s.counters["client_versions_gauge_nodes"] = clients.nodes();
+    s.counters["client_versions_turned_away"] = clients.turned_away();
 
     s.nodes_v4 = nc.gauge_table_v4_nodes;
     s.nodes_v6 = nc.gauge_table_v6_nodes;
@@ -540,11 +551,14 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
       }
       fill.push_back(std::move(f));
     }
+    std::vector<web::ClientCount> versions;
+    for (auto& c : clients.top(kClientVersionsListed)) versions.push_back({std::move(c.version), c.nodes});
     {
       std::lock_guard lk(snap_mu);
       snap = s;
       table_fill = std::move(fill);
       coverage = coverage_live;
+      client_counts = std::move(versions);
     }
     prev = s;
 
