@@ -100,6 +100,10 @@ struct SamplerConfig {
   Duration default_interval = 21600s;       // assumed when a reply has no `interval`
   Duration max_interval = 21600s;           // BEP-51 caps interval at 6 h
   Duration unsupported_backoff = 6h;        // a node that answered sample_infohashes with an error
+  // A walk that found nobody to sample (everyone in reach sampled within their interval) pauses
+  // the sampler: 1 s, doubling per idle walk up to this, cut short when a sampled node's
+  // interval ends. Any walk that samples resets it.
+  Duration idle_backoff_max = 300s;
   // Crawler mode: also find_node random targets to discover nodes.
   bool discover_nodes = false;
   Duration discover_every = 2s;             // one random find_node lookup per this period

@@ -30,7 +30,7 @@ namespace bitscrape::dht {
   X(store_peers_expired) X(samples_served)                                                     \
   /* sampler */                                                                                \
   X(sample_replies) X(samples_received) X(sampler_interval_skips) X(sampler_unsupported)        \
-  X(sampler_walks) X(sampler_tracked_evicted)                                                   \
+  X(sampler_walks) X(sampler_idle_walks) X(sampler_tracked_evicted)                             \
   /* inbound drops */                                                                          \
   X(drop_oversize) X(drop_inbound_rate) X(drop_bencode) X(drop_krpc) X(drop_unmatched_response) \
   X(drop_response_from_self) X(drop_read_only_query)                                           \

@@ -58,6 +58,7 @@ struct Lookup {
   std::optional<AnnounceParams> announce;
   std::unordered_set<Endpoint, EndpointHash> peers;
   std::size_t bootstrap_in_flight = 0;
+  std::size_t samples_asked = 0;  // SampleWalk: sample_infohashes sent
 };
 
 }  // namespace
@@ -149,6 +150,7 @@ struct Node::Impl {
   std::array<LookupId, 2> refresh_id{kNoLookup, kNoLookup};
   std::size_t pings_in_flight = 0;
   std::size_t sampler_walks = 0;
+  std::uint32_t sampler_idle_streak = 0;  // walks in a row that sampled nobody
   TimePoint next_maintenance;
   TimePoint next_sweep;
   TimePoint next_discover;
@@ -845,6 +847,7 @@ bool Node::Impl::step(Lookup& l, TimePoint now) {
       const auto r = send_query(t, args_for(m, l.target), now);
       if (r == SendResult::Failed) cand.state = Search::State::Failed;
       if (r == SendResult::Sent && m == krpc::Method::SampleInfohashes) {
+        ++l.samples_asked;
         // Hold the node until its answer tells us its interval, so parallel walks do not
         // ask it twice; if it never answers, it may be asked again after this.
         const auto hold = cfg.client.query_timeout * (cfg.client.lookup_retries + 2);
@@ -912,10 +915,21 @@ void Node::Impl::finish(Lookup& l, TimePoint now) {
       for (auto& r : refresh_id)
         if (r == l.id) r = kNoLookup;
       break;
-    case LookupKind::SampleWalk:
+    case LookupKind::SampleWalk: {
       if (sampler_walks > 0) --sampler_walks;
-      sampler_wake = now;
+      if (l.samples_asked > 0) {
+        sampler_idle_streak = 0;
+        sampler_wake = now;
+        break;
+      }
+      // Nobody in reach may be sampled yet: walking on would be find_node traffic for nothing.
+      ++c.sampler_idle_walks;
+      sampler_idle_streak = std::min(sampler_idle_streak + 1, 20u);
+      const Duration pause = std::min<Duration>(cfg.sampler.idle_backoff_max,
+                                                std::chrono::seconds(1u << (sampler_idle_streak - 1)));
+      sampler_wake = std::min(sampler_wake, std::max(now, std::min(now + pause, schedule.next_expiry(now))));
       break;
+    }
     default:
       break;
   }

@@ -79,4 +79,15 @@ void SampleSchedule::purge(TimePoint now) {
   }
 }
 
+TimePoint SampleSchedule::next_expiry(TimePoint now) {
+  purge(now);
+  while (!by_time_.empty()) {
+    const Entry& e = by_time_.top();
+    const auto it = until_.find(e.ep);
+    if (it != until_.end() && it->second == e.until) return e.until;
+    by_time_.pop();  // superseded by a later record of the same node
+  }
+  return kNever;
+}
+
 }  // namespace bitscrape::dht

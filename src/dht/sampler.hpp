@@ -56,6 +56,8 @@ class SampleSchedule {
   bool record(const Endpoint& ep, TimePoint until, TimePoint now);
   // Forgets entries that have expired.
   void purge(TimePoint now);
+  // When the earliest remembered node may be sampled again (kNever when none is remembered).
+  TimePoint next_expiry(TimePoint now);
   std::size_t size() const noexcept { return until_.size(); }
 
  private:

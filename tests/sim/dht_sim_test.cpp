@@ -25,8 +25,8 @@ using namespace std::chrono_literals;
 constexpr std::size_t kNodes = 2000;
 
 struct Accuracy {
-  std::size_t exact = 0;   // lookups that found all k closest
-  std::size_t worst = 8;   // smallest overlap with the true k closest
+  std::size_t exact = 0;  // lookups that found all k closest
+  std::size_t worst = 8;  // smallest overlap with the true k closest
   std::size_t unfinished = 0;
   std::size_t overlap = 0;  // sum over lookups of the overlap with the true k closest
 };
@@ -55,7 +55,8 @@ Accuracy lookup_accuracy(test::World& w, std::size_t count) {
   (void)w.net.run_until(
       [&] {
         for (auto& d : w.done) {
-          if (pending.erase({d.host, d.result.id}) != 0) results[{d.host, d.result.id}] = std::move(d.closest);
+          if (pending.erase({d.host, d.result.id}) != 0)
+            results[{d.host, d.result.id}] = std::move(d.closest);
         }
         w.done.clear();
         return pending.empty();
@@ -72,7 +73,9 @@ Accuracy lookup_accuracy(test::World& w, std::size_t count) {
     std::size_t overlap = 0;
     for (const auto i : w.net.closest(s.target, 8)) {
       const auto& want = w.net.node(i).id();
-      overlap += std::any_of(it->second.begin(), it->second.end(), [&](const auto& c) { return c.id == want; }) ? 1 : 0;
+      overlap +=
+          std::any_of(it->second.begin(), it->second.end(), [&](const auto& c) { return c.id == want; }) ? 1
+                                                                                                         : 0;
     }
     a.exact += overlap == 8 ? 1 : 0;
     a.overlap += overlap;
@@ -95,7 +98,8 @@ PeersResult announce_and_find(test::World& w, std::size_t n_ih, std::size_t anno
     for (std::size_t a = 0; a < announcers; ++a) {
       const auto host = w.net.rng().below(kNodes);
       const auto port = static_cast<std::uint16_t>(10000 + a);
-      if (w.net.node(host).get_peers(ih, w.net.now(), dht::AnnounceParams{port, false, false}) == dht::kNoLookup)
+      if (w.net.node(host).get_peers(ih, w.net.now(), dht::AnnounceParams{port, false, false}) ==
+          dht::kNoLookup)
         continue;
       w.net.poke(host);
       announced[ih].insert(Endpoint{w.net.address(host).ip, port});
@@ -128,11 +132,12 @@ PeersResult announce_and_find(test::World& w, std::size_t n_ih, std::size_t anno
 // The lossless checks share one 2,000-node world: ctest runs each TEST in its own process,
 // and building the world is most of the cost (~2 s in Release, ~25 s under ASan).
 std::unique_ptr<test::World> lossless_world() {
-  auto w = std::make_unique<test::World>(kNodes, LinkConfig{}, 1, 10ms, [](std::size_t i, dht::NodeConfig& c) {
-    // BEP-51 intervals from 1 to 3 minutes, so the crawl sees intervals expire and must
-    // come back no earlier than each node asked.
-    c.store.sample_interval = std::chrono::seconds(60 + (i * 7919) % 120);
-  });
+  auto w =
+      std::make_unique<test::World>(kNodes, LinkConfig{}, 1, 10ms, [](std::size_t i, dht::NodeConfig& c) {
+        // BEP-51 intervals from 1 to 3 minutes, so the crawl sees intervals expire and must
+        // come back no earlier than each node asked.
+        c.store.sample_interval = std::chrono::seconds(60 + (i * 7919) % 120);
+      });
   w->net.run_for(60s);
   return w;
 }
@@ -262,11 +267,12 @@ void sampler_finds_nearly_all_politely(test::World& w) {
   w.net.set_delivery_tap({});
   const auto found = coverage();
   const auto counters = w.net.node(c).counters();
-  std::printf("sampler: %zu/%zu infohashes in %llds of virtual time; %zu samples; %zu packets sent; "
-              "%llu interval skips; max %zu packets to one IP in 1 s\n",
-              found, kInfohashes, static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(took).count()),
-              crawler.samples, crawler_packets, static_cast<unsigned long long>(counters.sampler_interval_skips),
-              max_in_window);
+  std::printf(
+      "sampler: %zu/%zu infohashes in %llds of virtual time; %zu samples; %zu packets sent; "
+      "%llu interval skips; max %zu packets to one IP in 1 s\n",
+      found, kInfohashes,
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(took).count()), crawler.samples,
+      crawler_packets, static_cast<unsigned long long>(counters.sampler_interval_skips), max_in_window);
   EXPECT_GE(found * 100, kInfohashes * 99);
   EXPECT_LE(max_in_window, 5u);
   // Every node was asked for samples no sooner than the interval it announced.
@@ -287,6 +293,46 @@ void sampler_finds_nearly_all_politely(test::World& w) {
   EXPECT_EQ(w.net.node(c).check_invariant(), "");
 }
 
+// Once every node in reach has been sampled (libtorrent-like 6 h intervals), the sampler stops
+// walking instead of sending find_node traffic for nothing; it comes back when intervals end.
+TEST(SamplerSimulation, GoesQuietWhenEveryNodeInReachIsSampled) {
+  constexpr std::size_t kSmall = 300;
+  test::World w(kSmall, LinkConfig{}, 7);
+  w.net.run_for(60s);
+  struct Count : dht::Observer {
+    std::size_t samples = 0;
+    void on_sample(const dht::SampleEvent&) override { ++samples; }
+  } crawler;
+  auto cfg = test::sim_config(77);
+  cfg.sampler.enabled = true;
+  cfg.sampler.parallel_walks = 8;
+  cfg.rate.pacer_slots = 1024;
+  const Endpoint crawler_ep = host_address(kSmall + 1);
+  std::size_t sent = 0;
+  w.net.set_delivery_tap([&](const Endpoint& from, const Endpoint&, std::string_view, TimePoint) {
+    if (from == crawler_ep) ++sent;
+  });
+  const auto c = w.net.add_node(cfg, crawler_ep, &crawler);
+  const std::vector<Endpoint> routers{w.net.address(0), w.net.address(1)};
+  w.net.node(c).bootstrap(routers, {}, w.net.now());
+  w.net.poke(c);
+  w.net.run_for(10min);
+  const auto sampled = crawler.samples;
+  const auto busy_packets = sent;
+  sent = 0;
+  w.net.run_for(20min);
+  const auto idle_packets = sent;
+  const auto counters = w.net.node(c).counters();
+  std::printf("sampler: %zu samples in 10 min (%zu packets), then %zu packets in 20 min; %llu idle walks\n",
+              sampled, busy_packets, idle_packets,
+              static_cast<unsigned long long>(counters.sampler_idle_walks));
+  EXPECT_GE(sampled * 100, kSmall * 95);  // nearly every node sampled once
+  EXPECT_EQ(crawler.samples, sampled);    // and none again within its interval
+  EXPECT_GT(counters.sampler_idle_walks, 0u);
+  // Table upkeep (pings, bucket refreshes) stays; walking stops: under one packet per second.
+  EXPECT_LT(idle_packets, 20u * 60u);
+}
+
 TEST(LossySimulation, TwentyPercentLossStillConverges) {
   LinkConfig lossy;
   lossy.loss = 0.2;
@@ -296,8 +342,8 @@ TEST(LossySimulation, TwentyPercentLossStillConverges) {
   for (std::size_t i = 0; i < kNodes; ++i) not_bootstrapped += w.net.node(i).bootstrapped() ? 0 : 1;
   EXPECT_EQ(not_bootstrapped, 0u);
   const auto a = lookup_accuracy(w, 200);
-  std::printf("lossy lookups: %zu/200 found all 8 closest, mean %.2f/8, worst %zu/8, lost %llu of %llu\n", a.exact,
-              static_cast<double>(a.overlap) / 200.0, a.worst,
+  std::printf("lossy lookups: %zu/200 found all 8 closest, mean %.2f/8, worst %zu/8, lost %llu of %llu\n",
+              a.exact, static_cast<double>(a.overlap) / 200.0, a.worst,
               static_cast<unsigned long long>(w.net.lost()),
               static_cast<unsigned long long>(w.net.lost() + w.net.delivered()));
   // With the default single resend, a node whose query and resend are both lost (a round trip
