@@ -138,6 +138,9 @@ Result<void, std::string> validate(const ServerOptions& o) {
   if (o.max_event_streams == 0 || o.max_event_streams >= o.threads) {
     return Unexpected{std::string("max_event_streams must be at least 1 and below the thread count")};
   }
+  if (o.search_window == 0 || o.search_window > storage::kMaxSearchWindow) {
+    return Unexpected{"search_window must be between 1 and " + std::to_string(storage::kMaxSearchWindow)};
+  }
   if (o.max_exports == 0 || o.event_interval.count() <= 0 || o.max_body_bytes == 0) {
     return Unexpected{std::string("web limits must be positive")};
   }
@@ -293,6 +296,7 @@ struct Server::Impl {
   void search(const Request& req, Response& res) {
     auto q = parse_search(req.params);
     if (!q) return send_error(res, q.error());
+    q->window = q->count_limit = opt.search_window;
     auto page = store.search(*q);
     if (!page) {
       if (page.error().code == storage::ErrorCode::InvalidArgument)
@@ -305,6 +309,8 @@ struct Server::Impl {
               {{"items", std::move(items)},
                {"total", page->total},
                {"total_exact", page->total_exact},
+               {"window_limited", page->window_limited},
+               {"window", q->window},
                {"limit", q->limit},
                {"offset", q->offset}});
   }

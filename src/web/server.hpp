@@ -55,6 +55,9 @@ struct ServerOptions {
   std::size_t max_body_bytes = 16u << 10;          // POST bodies; larger get 413
   std::chrono::milliseconds event_interval{1000};  // status events on /api/events
   std::size_t max_tree_files = 10'000;             // files listed in a torrent's detail
+  // Text searches are ordered (and counted) over at most this many of the newest matches
+  // (storage::SearchQuery::window); the reply says when a search hit it (`window_limited`).
+  std::size_t search_window = 5'000;
   std::string version;                             // reported by /api/status
 };
 

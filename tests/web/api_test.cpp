@@ -142,6 +142,30 @@ TEST_F(WebApiTest, SearchFindsByNameAndFilePath) {
   EXPECT_EQ(j["items"][0]["file_count"], 28);
 }
 
+TEST_F(WebApiTest, SearchSaysWhenItsOrderCoversOnlyTheNewestMatches) {
+  auto j = get_json("/api/torrents?q=filler");
+  EXPECT_EQ(j["window_limited"], false);
+  EXPECT_EQ(j["window"], 5000);
+  ServerOptions o = loopback_any_port();
+  o.search_window = 3;
+  auto small = start_server(*store_, nullptr, o);
+  httplib::Client c("127.0.0.1", small->port());
+  auto r = c.Get("/api/torrents?q=filler");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  j = nlohmann::json::parse(r->body);
+  EXPECT_EQ(j["window_limited"], true);
+  EXPECT_EQ(j["window"], 3);
+  EXPECT_EQ(j["total_exact"], false);
+  EXPECT_LE(j["items"].size(), 3u);
+  // Without text, size order walks an index: exact, no window.
+  r = c.Get("/api/torrents?sort=size");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(nlohmann::json::parse(r->body)["window_limited"], false);
+  o.search_window = 0;
+  EXPECT_FALSE(validate(o));
+}
+
 TEST_F(WebApiTest, SearchFiltersBySizeFilesAndDate) {
   // Fillers are i * 10 MiB + i bytes; sizes between 100 MiB and 150 MiB inclusive: i = 10..14
   // (i=15 is 150 MiB + 15 bytes, outside).

@@ -175,7 +175,8 @@ export function render(main, { params }) {
       if (!r.items.length) tbody.append(h('tr', {}, h('td', { colspan: 4, class: 'empty', text: 'No torrents match.' })));
       const first = r.items.length ? state.offset + 1 : 0;
       const last = state.offset + r.items.length;
-      summary.textContent = `${fmt.num(first)}–${fmt.num(last)} of ${r.total_exact ? '' : 'more than '}${fmt.num(r.total)} torrents`;
+      summary.textContent = `${fmt.num(first)}–${fmt.num(last)} of ${r.total_exact ? '' : 'more than '}${fmt.num(r.total)} torrents` +
+        (r.window_limited ? ` — ordered among the newest ${fmt.num(r.window)} matches only; narrow the search to rank them all` : '');
       prevBtn.disabled = state.offset === 0;
       nextBtn.disabled = last >= r.total;
     } catch (e) {
