@@ -297,8 +297,10 @@ void album(Rng& rng, bool multi, Draft& d) {
 
 void software(Rng& rng, bool multi, Draft& d) {
   const auto distro = std::string(pick(rng, kDistros));
-  const auto version = std::to_string(between(rng, 8, 40)) + "." + std::to_string(between(rng, 0, 12)) +
-                       (rng.chance(0.4) ? "." + std::to_string(between(rng, 0, 5)) : "");
+  auto version = std::to_string(between(rng, 8, 40));
+  version.append(".").append(std::to_string(between(rng, 0, 12)));
+  // (append, not "." + std::to_string(): GCC 12 warns falsely on that, -Wrestrict, PR 105329)
+  if (rng.chance(0.4)) version.append(".").append(std::to_string(between(rng, 0, 5)));
   const auto iso = distro + "-" + version + "-" + (rng.chance(0.5) ? "desktop-" : "") +
                    std::string(pick(rng, kArches)) + ".iso";
   const auto size = size_between(rng, 300 * kMiB, 6 * kGiB);
