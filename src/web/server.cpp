@@ -82,7 +82,9 @@ void send_error(Response& res, const ApiError& e) {
   send_error(res, e.status, e.message);
 }
 
+// A query the store refused (a limit or range out of bounds) is the client's; the rest are ours.
 void send_store_error(Response& res, const storage::Error& e) {
+  if (e.code == storage::ErrorCode::InvalidArgument) return send_error(res, 400, e.message);
   const int status = e.code == storage::ErrorCode::Locked || e.code == storage::ErrorCode::Io ? 503 : 500;
   send_error(res, status, "database: " + e.message);
 }
@@ -272,11 +274,7 @@ struct Server::Impl {
     auto q = parse_series(req.params, now_seconds());
     if (!q) return send_error(res, q.error());
     auto points = store.counter_series(*q);
-    if (!points) {
-      if (points.error().code == storage::ErrorCode::InvalidArgument)
-        return send_error(res, 400, points.error().message);
-      return send_store_error(res, points.error());
-    }
+    if (!points) return send_store_error(res, points.error());
     Json arr = Json::array();
     for (const auto& p : *points) arr.push_back(Json::array({storage::to_unix(p.at), p.value}));
     send_json(res, 200,
@@ -298,11 +296,7 @@ struct Server::Impl {
     if (!q) return send_error(res, q.error());
     q->window = q->count_limit = opt.search_window;
     auto page = store.search(*q);
-    if (!page) {
-      if (page.error().code == storage::ErrorCode::InvalidArgument)
-        return send_error(res, 400, page.error().message);
-      return send_store_error(res, page.error());
-    }
+    if (!page) return send_store_error(res, page.error());
     Json items = Json::array();
     for (const auto& t : page->items) items.push_back(summary_json(t));
     send_json(res, 200,
