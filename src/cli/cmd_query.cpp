@@ -3,6 +3,7 @@
 #include "cli/commands.hpp"
 #include "cli/database.hpp"
 #include "cli/format.hpp"
+#include "common/hex.hpp"
 #include "web/views.hpp"
 
 #include <fmt/core.h>
@@ -16,9 +17,8 @@ namespace {
 std::string hex_of(const storage::TorrentSummary& t) {
   if (t.infohash_v1) return t.infohash_v1->hex();
   if (t.infohash_v2) {
-    std::string s;
-    for (const auto b : *t.infohash_v2) s += fmt::format("{:02x}", b);
-    return s;
+    return to_hex(
+        std::string_view(reinterpret_cast<const char*>(t.infohash_v2->data()), t.infohash_v2->size()));
   }
   return {};
 }

@@ -125,9 +125,7 @@ nlohmann::json export_json(const TorrentRecord& t, const PeerSummary& peers) {
   json files = json::array();
   for (const auto& f : export_files(t)) files.push_back({{"path", f.path}, {"length", f.length}});
   json j;
-  j["infohash"] = t.key().hex();
-  j["infohash_v1"] = t.infohash_v1 ? json(t.infohash_v1->hex()) : json(nullptr);
-  j["infohash_v2"] = t.infohash_v2 ? json(hex_of(*t.infohash_v2)) : json(nullptr);
+  put_keys(j, t.infohash_v1, t.infohash_v2);
   j["name"] = t.name;
   j["total_bytes"] = t.total_size;
   j["piece_length"] = t.piece_length;
@@ -138,6 +136,18 @@ nlohmann::json export_json(const TorrentRecord& t, const PeerSummary& peers) {
   j["fetched_at"] = iso8601(t.fetched_at);
   j["peers"] = peers.count;
   return j;
+}
+
+void put_keys(nlohmann::json& j, const std::optional<InfoHash>& v1, const std::optional<Sha256Digest>& v2) {
+  InfoHash key;
+  if (v1) {
+    key = *v1;
+  } else if (v2) {
+    std::copy_n(v2->begin(), InfoHash::kSize, key.bytes.begin());
+  }
+  j["infohash"] = key.hex();
+  j["infohash_v1"] = v1 ? nlohmann::json(v1->hex()) : nlohmann::json(nullptr);
+  j["infohash_v2"] = v2 ? nlohmann::json(hex_of(*v2)) : nlohmann::json(nullptr);
 }
 
 nlohmann::json export_json(const InfohashRecord& r, const PeerSummary& peers) {

@@ -84,6 +84,9 @@ void append_csv_without_metadata(std::string& out, const storage::InfohashRecord
                                  const PeerSummary& peers);
 nlohmann::json export_json(const storage::TorrentRecord& t, const PeerSummary& peers);
 nlohmann::json export_json(const storage::InfohashRecord& r, const PeerSummary& peers);
+// Sets a torrent's keys as every JSON view names them: "infohash" (the DHT key: v1, else the
+// truncated v2), "infohash_v1" (40 hex or null), "infohash_v2" (64 hex or null).
+void put_keys(nlohmann::json& j, const std::optional<InfoHash>& v1, const std::optional<Sha256Digest>& v2);
 // The files of `t` as the export contract says (a single file synthesised when the store kept
 // none for a single-file torrent).
 std::vector<storage::FileRecord> export_files(const storage::TorrentRecord& t);

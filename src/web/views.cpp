@@ -1,6 +1,5 @@
 #include "web/views.hpp"
 
-#include "common/hex.hpp"
 #include "metainfo/magnet.hpp"
 #include "web/export.hpp"
 
@@ -11,10 +10,6 @@
 
 namespace bitscrape::web {
 namespace {
-
-std::string hex_of(const Sha256Digest& d) {
-  return to_hex(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
-}
 
 // JSON has no NaN or infinity; a misbehaving source must not make the document invalid.
 double finite(double v) {
@@ -59,14 +54,7 @@ Json error_json(std::string_view message) {
 
 Json summary_json(const storage::TorrentSummary& t) {
   Json j;
-  const InfoHash key = t.infohash_v1 ? *t.infohash_v1 : [&] {
-    InfoHash k;
-    if (t.infohash_v2) std::copy_n(t.infohash_v2->begin(), InfoHash::kSize, k.bytes.begin());
-    return k;
-  }();
-  j["infohash"] = key.hex();
-  j["infohash_v1"] = t.infohash_v1 ? Json(t.infohash_v1->hex()) : Json(nullptr);
-  j["infohash_v2"] = t.infohash_v2 ? Json(hex_of(*t.infohash_v2)) : Json(nullptr);
+  put_keys(j, t.infohash_v1, t.infohash_v2);
   j["name"] = t.name;
   j["total_bytes"] = t.total_size;
   j["file_count"] = t.file_count;
@@ -196,9 +184,7 @@ Json file_tree_json(const storage::TorrentRecord& t, std::size_t max_files) {
 
 Json detail_json(const storage::TorrentRecord& t, const DetailExtras& extras, std::size_t max_tree_files) {
   Json j;
-  j["infohash"] = t.key().hex();
-  j["infohash_v1"] = t.infohash_v1 ? Json(t.infohash_v1->hex()) : Json(nullptr);
-  j["infohash_v2"] = t.infohash_v2 ? Json(hex_of(*t.infohash_v2)) : Json(nullptr);
+  put_keys(j, t.infohash_v1, t.infohash_v2);
   j["name"] = t.name;
   j["total_bytes"] = t.total_size;
   j["piece_length"] = t.piece_length;
