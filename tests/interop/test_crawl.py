@@ -28,18 +28,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lt_swarm  # noqa: E402
+from checks import check, summary  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OURS = "127.0.13.200:6881"
-FAILURES = []
-PASSES = [0]
-
-
-def check(cond, what):
-    (PASSES.__setitem__(0, PASSES[0] + 1) if cond else FAILURES.append(what))
-    print(("ok: " if cond else "FAIL: ") + what, flush=True)
-
-
 def stored_keys(db):
     """Keys of the torrents committed to the database (read-only, while the crawler writes)."""
     if not os.path.exists(db):
@@ -170,8 +162,7 @@ def main():
                 p.wait()
         swarm.close()
         shutil.rmtree(work, ignore_errors=True)
-    print("%d passed, %d failed" % (PASSES[0], len(FAILURES)))
-    return 1 if FAILURES else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -25,22 +25,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lt_swarm  # noqa: E402
+from checks import check, summary  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OURS = "127.0.11.200:6881"
-FAILURES = []
-PASSES = [0]
-
 SOURCE_SAMPLE, SOURCE_GET_PEERS, SOURCE_ANNOUNCE = 1, 2, 4
-
-
-def check(cond, what):
-    if cond:
-        PASSES[0] += 1
-        print("ok:", what, flush=True)
-    else:
-        FAILURES.append(what)
-        print("FAIL:", what, flush=True)
 
 
 def db_rows(db):
@@ -130,8 +119,7 @@ def main():
                 p.wait()
         swarm.close()
         shutil.rmtree(work, ignore_errors=True)
-    print("%d passed, %d failed" % (PASSES[0], len(FAILURES)))
-    return 1 if FAILURES else 0
+    return summary()
 
 
 if __name__ == "__main__":
