@@ -2,13 +2,14 @@
 
 #include "web/server.hpp"
 
+#include <fmt/core.h>
+#include <toml++/toml.h>
 #include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
-#include <fmt/core.h>
 #include <set>
-#include <toml++/toml.h>
+#include <type_traits>
 
 namespace bitscrape::app {
 
@@ -40,123 +41,309 @@ std::filesystem::path xdg(const char* var, const char* fallback) {
   return std::filesystem::path(home != nullptr ? home : ".") / fallback;
 }
 
-struct Reader {
-  const toml::table& root;
-  std::string origin;
-  std::string error;
+using Value = SettingValue;
+using Kind = SettingKind;
 
-  std::string where(const toml::node& n, std::string_view key) const {
-    return fmt::format("{}:{}: {}", origin, n.source().begin.line, key);
-  }
-  bool fail(const toml::node& n, std::string_view key, std::string_view what) {
-    if (error.empty()) error = where(n, key) + ": " + std::string(what);
-    return false;
-  }
+// Typed views of a SettingValue (the table guarantees the kind before set() runs).
+double num(const Value& v) {
+  return std::get<double>(v);
+}
+const std::string& text(const Value& v) {
+  return std::get<std::string>(v);
+}
+const std::vector<std::string>& list(const Value& v) {
+  return std::get<std::vector<std::string>>(v);
+}
+Result<void, std::string> ok() {
+  return {};
+}
 
-  // Every key of `section` must be in `known`.
-  void check_keys(const toml::table& section, std::string_view name, const std::set<std::string>& known) {
-    for (const auto& [k, v] : section) {
-      if (known.count(std::string(k.str())) == 0) {
-        fail(v, fmt::format("{}.{}", name, k.str()), "unknown key (see docs/configuration.md)");
-      }
-    }
-  }
+template <auto Member>
+Setting number(std::string_view key, double min, double max, std::string_view flag, std::string_view help) {
+  return Setting{key,
+                 Kind::number,
+                 min,
+                 max,
+                 flag,
+                 help,
+                 {},
+                 [](CrawlConfig& c, const Value& v) {
+                   using T = std::remove_reference_t<decltype(c.*Member)>;
+                   if constexpr (std::is_same_v<T, std::chrono::seconds>) {
+                     c.*Member = std::chrono::seconds(static_cast<std::int64_t>(num(v)));
+                   } else {
+                     c.*Member = static_cast<T>(num(v));
+                   }
+                   return ok();
+                 },
+                 [](const CrawlConfig& c) -> Value {
+                   using T = std::remove_cvref_t<decltype(c.*Member)>;
+                   if constexpr (std::is_same_v<T, std::chrono::seconds>) {
+                     return static_cast<double>((c.*Member).count());
+                   } else {
+                     return static_cast<double>(c.*Member);
+                   }
+                 }};
+}
 
-  template <class T>
-  void number(const toml::table& s, std::string_view sec, std::string_view key, T& out, double min, double max) {
-    const toml::node* n = s.get(key);
-    if (n == nullptr) return;
-    std::optional<double> v;
-    if (auto i = n->value<std::int64_t>()) v = static_cast<double>(*i);
-    if (auto d = n->as_floating_point()) v = d->get();
-    const auto name = fmt::format("{}.{}", sec, key);
-    if (!v) {
-      fail(*n, name, "must be a number");
-      return;
-    }
-    if (*v < min || *v > max) {
-      fail(*n, name, fmt::format("must be between {} and {}", min, max));
-      return;
-    }
-    out = static_cast<T>(*v);
-  }
+template <auto Member>
+Setting boolean(std::string_view key, std::string_view flag, std::string_view help) {
+  return Setting{key,
+                 Kind::boolean,
+                 0,
+                 0,
+                 flag,
+                 help,
+                 {},
+                 [](CrawlConfig& c, const Value& v) {
+                   c.*Member = std::get<bool>(v);
+                   return ok();
+                 },
+                 [](const CrawlConfig& c) -> Value { return c.*Member; }};
+}
 
-  void boolean(const toml::table& s, std::string_view sec, std::string_view key, bool& out) {
-    const toml::node* n = s.get(key);
-    if (n == nullptr) return;
-    if (auto b = n->value<bool>()) {
-      out = *b;
-    } else {
-      fail(*n, fmt::format("{}.{}", sec, key), "must be true or false");
-    }
-  }
+std::vector<std::string> endpoints_to_strings(const std::vector<Endpoint>& eps) {
+  std::vector<std::string> out;
+  for (const auto& e : eps) out.push_back(e.to_string());
+  return out;
+}
 
-  std::optional<std::string> string(const toml::table& s, std::string_view sec, std::string_view key) {
-    const toml::node* n = s.get(key);
-    if (n == nullptr) return std::nullopt;
-    if (auto v = n->value<std::string>()) return v;
-    fail(*n, fmt::format("{}.{}", sec, key), "must be a string");
-    return std::nullopt;
-  }
-
-  std::optional<std::vector<std::string>> strings(const toml::table& s, std::string_view sec, std::string_view key) {
-    const toml::node* n = s.get(key);
-    if (n == nullptr) return std::nullopt;
-    const auto* arr = n->as_array();
-    std::vector<std::string> out;
-    if (arr != nullptr) {
-      for (const auto& e : *arr) {
-        if (auto v = e.value<std::string>()) {
-          out.push_back(*v);
-        } else {
-          fail(e, fmt::format("{}.{}", sec, key), "must be a list of strings");
-          return std::nullopt;
-        }
-      }
-      return out;
-    }
-    fail(*n, fmt::format("{}.{}", sec, key), "must be a list of strings");
-    return std::nullopt;
-  }
-};
-
-// Every key we accept, by section: the one list check_keys() and config_keys() use.
-const std::vector<std::pair<std::string, std::set<std::string>>>& key_table() {
-  static const std::vector<std::pair<std::string, std::set<std::string>>> keys = {
-      {"database", {"path", "store_info_dicts"}},
-      {"dht", {"listen", "bootstrap", "allow_private_addresses", "packet_budget", "keyspace", "sample_walks",
-               "max_lookups"}},
-      {"fetch", {"max_connections", "max_connections_per_ip", "peers_per_infohash", "attempts_per_infohash",
-                 "max_metadata_size", "timeout"}},
-      {"crawler", {"memory_budget_mb", "duration", "status_interval"}},
-      {"web", {"listen", "token"}},
+// The table. Order is documentation order; sections appear in the order of their first key.
+const std::vector<Setting>& table() {
+  static const std::vector<Setting> rows = {
+      Setting{"database.path", Kind::text, 0, 0, "--db", "SQLite database file (created with its directory)",
+              "$XDG_DATA_HOME/bitscrape/bitscrape.db",
+              [](CrawlConfig& c, const Value& v) -> Result<void, std::string> {
+                if (text(v).empty()) return Unexpected{std::string("must not be empty")};
+                c.database = text(v);
+                return ok();
+              },
+              [](const CrawlConfig& c) -> Value { return c.database.string(); }},
+      boolean<&CrawlConfig::store_info_dicts>(
+          "database.store_info_dicts", "",
+          "keep each raw info dict (zstd-compressed); needed to download `.torrent` files"),
+      Setting{"dht.listen",
+              Kind::list,
+              0,
+              0,
+              "--listen",
+              "UDP addresses: at most one IPv4 and one IPv6",
+              {},
+              [](CrawlConfig& c, const Value& v) -> Result<void, std::string> {
+                std::vector<Endpoint> eps;
+                for (const auto& e : list(v)) {
+                  auto ep = Endpoint::parse(e);
+                  if (!ep) return Unexpected{"'" + e + "' is not IP:PORT or [IPv6]:PORT"};
+                  eps.push_back(*ep);
+                }
+                c.listen = std::move(eps);
+                return ok();
+              },
+              [](const CrawlConfig& c) -> Value { return endpoints_to_strings(c.listen); }},
+      Setting{"dht.bootstrap",
+              Kind::list,
+              0,
+              0,
+              "--bootstrap",
+              "routers to join the DHT from, as `HOST:PORT`; nodes persisted by earlier runs are used too",
+              {},
+              [](CrawlConfig& c, const Value& v) -> Result<void, std::string> {
+                std::vector<HostPort> out;
+                for (const auto& e : list(v)) {
+                  auto hp = HostPort::parse(e);
+                  if (!hp) return Unexpected{"'" + e + "' is not HOST:PORT"};
+                  out.push_back(*hp);
+                }
+                c.bootstrap = std::move(out);
+                return ok();
+              },
+              [](const CrawlConfig& c) -> Value {
+                std::vector<std::string> out;
+                for (const auto& b : c.bootstrap) out.push_back(b.to_string());
+                return out;
+              }},
+      boolean<&CrawlConfig::allow_private_addresses>(
+          "dht.allow_private_addresses", "--allow-private-addresses",
+          "accept and contact private, loopback and other martian addresses learned from other nodes "
+          "(testnets "
+          "only: otherwise the crawler would scan strangers' LANs)"),
+      number<&CrawlConfig::packet_budget>(
+          "dht.packet_budget", 1, 1e7, "--packet-budget",
+          "outgoing UDP packets per second, all kinds together; per destination "
+          "the crawler never sends more than 4 packets a second"),
+      Setting{"dht.keyspace",
+              Kind::list,
+              0,
+              0,
+              "--keyspace",
+              "hex prefixes of the keyspace the BEP-51 sampler walks (empty: all), e.g. `[\"3\"]` samples "
+              "only ids "
+              "starting 0x3",
+              {},
+              [](CrawlConfig& c, const Value& v) -> Result<void, std::string> {
+                for (const auto& p : list(v)) {
+                  if (p.empty() || p.size() > 16 ||
+                      p.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+                    return Unexpected{"'" + p + "' is not a hex prefix of 1 to 16 digits"};
+                  }
+                }
+                c.keyspace = list(v);
+                return ok();
+              },
+              [](const CrawlConfig& c) -> Value { return c.keyspace; }},
+      number<&CrawlConfig::sample_walks>("dht.sample_walks", 0, 1024, "",
+                                         "concurrent BEP-51 keyspace walks (0 disables sampling)"),
+      number<&CrawlConfig::max_lookups>("dht.max_lookups", 1, 65536, "",
+                                        "concurrent DHT lookups (get_peers for new infohashes, find_node)"),
+      number<&CrawlConfig::max_connections>("fetch.max_connections", 0, 1e6, "--max-connections",
+                                            "concurrent metadata (peer wire) connections"),
+      number<&CrawlConfig::max_connections_per_ip>("fetch.max_connections_per_ip", 1, 1e6, "",
+                                                   "concurrent connections to one peer address"),
+      number<&CrawlConfig::peers_per_infohash>("fetch.peers_per_infohash", 1, 1000, "",
+                                               "peers remembered per infohash from get_peers"),
+      number<&CrawlConfig::attempts_per_infohash>("fetch.attempts_per_infohash", 1, 1000, "",
+                                                  "peers tried per infohash before it is marked failed"),
+      number<&CrawlConfig::max_metadata_size>(
+          "fetch.max_metadata_size", 1024, 1 << 30, "",
+          "largest info dict accepted, in bytes; larger ones are refused before any download"),
+      number<&CrawlConfig::fetch_timeout>("fetch.timeout", 1, 3600, "",
+                                          "seconds one metadata fetch from one peer may take"),
+      number<&CrawlConfig::memory_budget_mb>(
+          "crawler.memory_budget_mb", 16, 1 << 20, "",
+          "memory for in-memory sets (seen-infohash filter, queues), in MiB; the database stays the truth"),
+      number<&CrawlConfig::duration>("crawler.duration", 0, 1e9, "--duration",
+                                     "seconds to run, then flush and exit; 0 runs until SIGINT/SIGTERM"),
+      number<&CrawlConfig::status_interval>(
+          "crawler.status_interval", 1, 3600, "",
+          "seconds between status log lines when standard error is not a terminal"),
+      Setting{"web.listen",
+              Kind::text,
+              0,
+              0,
+              "--web",
+              "address of the web UI and API; `\"off\"` disables it",
+              {},
+              [](CrawlConfig& c, const Value& v) -> Result<void, std::string> {
+                if (text(v).empty() || text(v) == "off") {
+                  c.web.reset();
+                  return ok();
+                }
+                auto ep = Endpoint::parse(text(v));
+                if (!ep) return Unexpected{"'" + text(v) + "' is not IP:PORT, [IPv6]:PORT or \"off\""};
+                c.web = *ep;
+                return ok();
+              },
+              [](const CrawlConfig& c) -> Value { return c.web ? c.web->to_string() : std::string("off"); }},
+      Setting{"web.token",
+              Kind::text,
+              0,
+              0,
+              "--web-token",
+              "access token for the API; required when `web.listen` is not a loopback address",
+              {},
+              [](CrawlConfig& c, const Value& v) -> Result<void, std::string> {
+                c.web_token = text(v);
+                return ok();
+              },
+              [](const CrawlConfig& c) -> Value { return c.web_token; }},
   };
-  return keys;
+  return rows;
 }
 
-const std::set<std::string>& keys_of(std::string_view sec) {
-  for (const auto& [name, keys] : key_table()) {
-    if (name == sec) return keys;
+std::string_view section_of(std::string_view key) {
+  return key.substr(0, key.find('.'));
+}
+std::string_view name_of(std::string_view key) {
+  return key.substr(key.find('.') + 1);
+}
+
+// A TOML node as a value of `kind`, or why not.
+Result<Value, std::string> from_toml(const toml::node& n, Kind kind) {
+  switch (kind) {
+    case Kind::boolean:
+      if (auto b = n.value_exact<bool>()) return Value{*b};
+      return Unexpected{std::string("must be true or false")};
+    case Kind::number:
+      if (auto i = n.value_exact<std::int64_t>()) return Value{static_cast<double>(*i)};
+      if (auto d = n.value_exact<double>()) return Value{*d};
+      return Unexpected{std::string("must be a number")};
+    case Kind::text:
+      if (auto v = n.value_exact<std::string>()) return Value{*v};
+      return Unexpected{std::string("must be a string")};
+    case Kind::list:
+      if (const auto* arr = n.as_array()) {
+        std::vector<std::string> out;
+        for (const auto& e : *arr) {
+          auto v = e.value_exact<std::string>();
+          if (!v) return Unexpected{std::string("must be a list of strings")};
+          out.push_back(*v);
+        }
+        return Value{std::move(out)};
+      }
+      return Unexpected{std::string("must be a list of strings")};
   }
-  static const std::set<std::string> none;
-  return none;
+  return Unexpected{std::string("unsupported kind")};
 }
 
-const toml::table* section(const toml::table& root, std::string_view name, Reader& r) {
-  const toml::node* n = root.get(name);
-  if (n == nullptr) return nullptr;
-  if (const auto* t = n->as_table()) return t;
-  r.fail(*n, name, "must be a table ([" + std::string(name) + "])");
-  return nullptr;
+std::string md_code(std::string_view s) {
+  return fmt::format("`{}`", s);
 }
 
 }  // namespace
 
+std::span<const Setting> settings() {
+  return table();
+}
+
+const Setting* find_setting(std::string_view key) {
+  for (const auto& s : table()) {
+    if (s.key == key) return &s;
+  }
+  return nullptr;
+}
+
+Result<void, std::string> apply_setting(const Setting& s, const SettingValue& v, CrawlConfig& cfg) {
+  if (s.kind == Kind::number) {
+    const double x = std::get<double>(v);
+    if (!(x >= s.min && x <= s.max))
+      return Unexpected{fmt::format("must be between {} and {}", s.min, s.max)};
+  }
+  return s.set(cfg, v);
+}
+
+std::string render_setting(const SettingValue& v) {
+  struct R {
+    std::string operator()(bool b) const { return b ? "true" : "false"; }
+    std::string operator()(double d) const { return fmt::format("{}", d); }
+    std::string operator()(const std::string& s) const { return "\"" + s + "\""; }
+    std::string operator()(const std::vector<std::string>& l) const {
+      std::string out = "[";
+      for (std::size_t i = 0; i < l.size(); ++i) {
+        if (i > 0) out += ", ";
+        out += fmt::format("\"{}\"", l[i]);
+      }
+      return out + "]";
+    }
+  };
+  return std::visit(R{}, v);
+}
+
+std::string settings_markdown() {
+  const auto defaults = default_config();
+  std::string out = "| key | default | flag | meaning |\n| --- | --- | --- | --- |\n";
+  for (const auto& s : table()) {
+    const std::string def =
+        s.shown_default.empty() ? render_setting(s.get(defaults)) : std::string(s.shown_default);
+    std::string flag;
+    if (!s.flag.empty()) flag = md_code(s.flag) + (s.kind == Kind::list ? " (repeatable)" : "");
+    out += fmt::format("| {} | {} | {} | {} |\n", md_code(s.key), md_code(def), flag, s.help);
+  }
+  return out;
+}
+
 std::vector<std::string> config_keys() {
   std::vector<std::string> out;
-  for (const auto& [name, keys] : key_table()) {
-    for (const auto& k : keys) out.push_back(name + "." + k);
-  }
+  for (const auto& s : table()) out.emplace_back(s.key);
   return out;
 }
 
@@ -164,8 +351,8 @@ CrawlConfig default_config() {
   CrawlConfig c;
   c.database = xdg("XDG_DATA_HOME", ".local/share") / "bitscrape" / "bitscrape.db";
   c.listen = {*Endpoint::parse("0.0.0.0:6881")};
-  for (const char* b : {"dht.libtorrent.org:25401", "dht.transmissionbt.com:6881", "router.bittorrent.com:6881",
-                        "router.utorrent.com:6881"}) {
+  for (const char* b : {"dht.libtorrent.org:25401", "dht.transmissionbt.com:6881",
+                        "router.bittorrent.com:6881", "router.utorrent.com:6881"}) {
     c.bootstrap.push_back(*HostPort::parse(b));
   }
   c.web = Endpoint::parse("127.0.0.1:8080");
@@ -176,97 +363,40 @@ std::filesystem::path default_config_path() {
   return xdg("XDG_CONFIG_HOME", ".config") / "bitscrape" / "config.toml";
 }
 
-Result<void, std::string> load_config_string(std::string_view text, CrawlConfig& c, std::string_view origin) {
+Result<void, std::string> load_config_string(std::string_view input, CrawlConfig& c,
+                                             std::string_view origin) {
   toml::table root;
   try {
-    root = toml::parse(text, origin);
+    root = toml::parse(input, origin);
   } catch (const toml::parse_error& e) {
-    return Unexpected{fmt::format("{}:{}:{}: {}", origin, e.source().begin.line, e.source().begin.column,
-                                  e.description())};
+    return Unexpected{
+        fmt::format("{}:{}:{}: {}", origin, e.source().begin.line, e.source().begin.column, e.description())};
   }
-  Reader r{root, std::string(origin), {}};
-  std::set<std::string> sections;
-  for (const auto& [name, keys] : key_table()) sections.insert(name);
-  r.check_keys(root, "(top level)", sections);
-
-  if (const auto* s = section(root, "database", r)) {
-    r.check_keys(*s, "database", keys_of("database"));
-    if (auto v = r.string(*s, "database", "path")) c.database = *v;
-    r.boolean(*s, "database", "store_info_dicts", c.store_info_dicts);
-  }
-  if (const auto* s = section(root, "dht", r)) {
-    r.check_keys(*s, "dht", keys_of("dht"));
-    if (auto v = r.strings(*s, "dht", "listen")) {
-      c.listen.clear();
-      for (const auto& e : *v) {
-        auto ep = Endpoint::parse(e);
-        if (!ep) {
-          r.fail(*s->get("listen"), "dht.listen", "'" + e + "' is not IP:PORT or [IPv6]:PORT");
-          break;
-        }
-        c.listen.push_back(*ep);
+  const auto fail = [&](const toml::node& n, std::string_view key, std::string_view what) {
+    return Unexpected{fmt::format("{}:{}: {}: {}", origin, n.source().begin.line, key, what)};
+  };
+  // Sections and keys are checked first, so a typo is reported even when other values are bad.
+  for (const auto& [name, node] : root) {
+    const toml::table* sec = node.as_table();
+    bool known = false;
+    for (const auto& s : table()) known = known || section_of(s.key) == name.str();
+    if (!known)
+      return fail(node, fmt::format("(top level).{}", name.str()), "unknown key (see docs/configuration.md)");
+    if (sec == nullptr) return fail(node, name.str(), fmt::format("must be a table ([{}])", name.str()));
+    for (const auto& [k, v] : *sec) {
+      if (find_setting(fmt::format("{}.{}", name.str(), k.str())) == nullptr) {
+        return fail(v, fmt::format("{}.{}", name.str(), k.str()), "unknown key (see docs/configuration.md)");
       }
     }
-    if (auto v = r.strings(*s, "dht", "bootstrap")) {
-      c.bootstrap.clear();
-      for (const auto& e : *v) {
-        auto hp = HostPort::parse(e);
-        if (!hp) {
-          r.fail(*s->get("bootstrap"), "dht.bootstrap", "'" + e + "' is not HOST:PORT");
-          break;
-        }
-        c.bootstrap.push_back(*hp);
-      }
-    }
-    r.boolean(*s, "dht", "allow_private_addresses", c.allow_private_addresses);
-    r.number(*s, "dht", "packet_budget", c.packet_budget, 1, 1e7);
-    if (auto v = r.strings(*s, "dht", "keyspace")) {
-      for (const auto& p : *v) {
-        if (p.empty() || p.size() > 16 || p.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
-          r.fail(*s->get("keyspace"), "dht.keyspace", "'" + p + "' is not a hex prefix of 1 to 16 digits");
-          break;
-        }
-      }
-      c.keyspace = *v;
-    }
-    r.number(*s, "dht", "sample_walks", c.sample_walks, 0, 1024);
-    r.number(*s, "dht", "max_lookups", c.max_lookups, 1, 65536);
   }
-  if (const auto* s = section(root, "fetch", r)) {
-    r.check_keys(*s, "fetch", keys_of("fetch"));
-    r.number(*s, "fetch", "max_connections", c.max_connections, 0, 1e6);
-    r.number(*s, "fetch", "max_connections_per_ip", c.max_connections_per_ip, 1, 1e6);
-    r.number(*s, "fetch", "peers_per_infohash", c.peers_per_infohash, 1, 1000);
-    r.number(*s, "fetch", "attempts_per_infohash", c.attempts_per_infohash, 1, 1000);
-    r.number(*s, "fetch", "max_metadata_size", c.max_metadata_size, 1024, 1 << 30);
-    double t = static_cast<double>(c.fetch_timeout.count());
-    r.number(*s, "fetch", "timeout", t, 1, 3600);
-    c.fetch_timeout = std::chrono::seconds(static_cast<std::int64_t>(t));
+  for (const auto& s : table()) {
+    const auto* sec = root.get(section_of(s.key));
+    const toml::node* n = sec != nullptr ? sec->as_table()->get(name_of(s.key)) : nullptr;
+    if (n == nullptr) continue;
+    auto v = from_toml(*n, s.kind);
+    if (!v) return fail(*n, s.key, v.error());
+    if (auto r = apply_setting(s, *v, c); !r) return fail(*n, s.key, r.error());
   }
-  if (const auto* s = section(root, "crawler", r)) {
-    r.check_keys(*s, "crawler", keys_of("crawler"));
-    r.number(*s, "crawler", "memory_budget_mb", c.memory_budget_mb, 16, 1 << 20);
-    double d = static_cast<double>(c.duration.count());
-    r.number(*s, "crawler", "duration", d, 0, 1e9);
-    c.duration = std::chrono::seconds(static_cast<std::int64_t>(d));
-    double si = static_cast<double>(c.status_interval.count());
-    r.number(*s, "crawler", "status_interval", si, 1, 3600);
-    c.status_interval = std::chrono::seconds(static_cast<std::int64_t>(si));
-  }
-  if (const auto* s = section(root, "web", r)) {
-    r.check_keys(*s, "web", keys_of("web"));
-    if (auto v = r.string(*s, "web", "listen")) {
-      if (v->empty() || *v == "off") {
-        c.web.reset();
-      } else if (auto ep = Endpoint::parse(*v)) {
-        c.web = *ep;
-      } else {
-        r.fail(*s->get("listen"), "web.listen", "'" + *v + "' is not IP:PORT, [IPv6]:PORT or \"off\"");
-      }
-    }
-    if (auto v = r.string(*s, "web", "token")) c.web_token = *v;
-  }
-  if (!r.error.empty()) return Unexpected{r.error};
   return {};
 }
 

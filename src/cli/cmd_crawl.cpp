@@ -3,6 +3,7 @@
 #include "app/crawl.hpp"
 #include "cli/commands.hpp"
 
+#include <fmt/core.h>
 #include <cstdio>
 #include <filesystem>
 
@@ -15,40 +16,59 @@ namespace bitscrape::cli {
 void register_crawl(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "crawl",
-      "Crawl the DHT: join it as a well-behaved node, discover infohashes (BEP-51 sampling, lookups, queries we "
-      "receive), find their peers, fetch and verify their metadata, and store everything in the database. Runs "
+      "Crawl the DHT: join it as a well-behaved node, discover infohashes (BEP-51 sampling, lookups, queries "
+      "we "
+      "receive), find their peers, fetch and verify their metadata, and store everything in the database. "
+      "Runs "
       "until SIGINT/SIGTERM or --duration; settings come from the config file, overridden by these flags "
       "(see docs/configuration.md).");
   struct Opts {
     std::string config;
-    std::string db;
-    std::vector<std::string> listen;
-    std::vector<std::string> bootstrap;
-    bool allow_private = false;
-    double duration = -1;
-    std::string web;
-    std::string web_token;
     std::string peers_csv;
     std::string stats_json;
-    double packet_budget = 0;
-    std::vector<std::string> keyspace;
-    std::size_t max_connections = 0;
+    // One slot per setting that has a flag; parsed by CLI11 into the setting's kind, then applied
+    // through the same app::apply_setting() the config file uses.
+    struct Slot {
+      const app::Setting* setting;
+      CLI::Option* option = nullptr;
+      bool flag = false;
+      double number = 0;
+      std::string text;
+      std::vector<std::string> list;
+    };
+    std::vector<Slot> slots;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("--config", o->config, "TOML config file (default: $XDG_CONFIG_HOME/bitscrape/config.toml if present)");
-  cmd->add_option("--db", o->db, "SQLite database file (default: $XDG_DATA_HOME/bitscrape/bitscrape.db)");
-  cmd->add_option("--listen", o->listen, "UDP address for the DHT node, IP:PORT (repeatable: one IPv4, one IPv6)");
-  cmd->add_option("--bootstrap", o->bootstrap, "Bootstrap node HOST:PORT (repeatable; replaces the defaults)");
-  cmd->add_flag("--allow-private-addresses", o->allow_private,
-                "Contact private/loopback addresses learned from other nodes (for local testnets only)");
-  cmd->add_option("--duration", o->duration, "Stop after this many seconds (0: run until stopped)");
-  cmd->add_option("--web", o->web, "Web UI address IP:PORT, or 'off' (default 127.0.0.1:8080)");
-  cmd->add_option("--web-token", o->web_token, "Access token for the web API (required off loopback)");
-  cmd->add_option("--peers-csv", o->peers_csv, "Also write every peer found as infohash,peer_ip,peer_port rows");
-  cmd->add_option("--stats-json", o->stats_json, "At exit, write every counter (DHT, pipeline, fetcher, store) as JSON");
-  cmd->add_option("--packet-budget", o->packet_budget, "Outgoing UDP packets per second");
-  cmd->add_option("--keyspace", o->keyspace, "Hex prefix of the keyspace to sample (repeatable; default all)");
-  cmd->add_option("--max-connections", o->max_connections, "Concurrent metadata connections");
+  cmd->add_option("--config", o->config,
+                  "TOML config file (default: $XDG_CONFIG_HOME/bitscrape/config.toml if present)");
+  // Every flag below comes from app::settings(): its help, its [config key], its validator.
+  for (const auto& s : app::settings()) {
+    if (s.flag.empty()) continue;
+    o->slots.emplace_back().setting = &s;
+  }
+  for (auto& slot : o->slots) {
+    const auto& s = *slot.setting;
+    const std::string name(s.flag);
+    const std::string help = fmt::format("{} [{}]", s.help, s.key);
+    switch (s.kind) {
+      case app::SettingKind::boolean:
+        slot.option = cmd->add_flag(name, slot.flag, help);
+        break;
+      case app::SettingKind::number:
+        slot.option = cmd->add_option(name, slot.number, help)->type_name("NUMBER");
+        break;
+      case app::SettingKind::text:
+        slot.option = cmd->add_option(name, slot.text, help);
+        break;
+      case app::SettingKind::list:
+        slot.option = cmd->add_option(name, slot.list, help + " (repeatable)");
+        break;
+    }
+  }
+  cmd->add_option("--peers-csv", o->peers_csv,
+                  "Also write every peer found as infohash,peer_ip,peer_port rows");
+  cmd->add_option("--stats-json", o->stats_json,
+                  "At exit, write every counter (DHT, pipeline, fetcher, store) as JSON");
   cmd->callback([o] {
     auto cfg = app::default_config();
     const std::filesystem::path config_path =
@@ -56,38 +76,27 @@ void register_crawl(CLI::App& app) {
     if (!o->config.empty() || std::filesystem::exists(config_path)) {
       if (auto r = app::load_config(config_path, cfg); !r) throw CommandFailed(r.error(), 2);
     }
-    if (!o->db.empty()) cfg.database = o->db;
-    if (!o->listen.empty()) {
-      cfg.listen.clear();
-      for (const auto& l : o->listen) {
-        auto ep = Endpoint::parse(l);
-        if (!ep) throw CommandFailed("--listen must be IP:PORT or [IPv6]:PORT, got '" + l + "'", 2);
-        cfg.listen.push_back(*ep);
+    for (const auto& slot : o->slots) {
+      if (slot.option->count() == 0) continue;
+      app::SettingValue v;
+      switch (slot.setting->kind) {
+        case app::SettingKind::boolean:
+          v = slot.flag;
+          break;
+        case app::SettingKind::number:
+          v = slot.number;
+          break;
+        case app::SettingKind::text:
+          v = slot.text;
+          break;
+        case app::SettingKind::list:
+          v = slot.list;
+          break;
+      }
+      if (auto r = app::apply_setting(*slot.setting, v, cfg); !r) {
+        throw CommandFailed(fmt::format("{}: {}", slot.setting->flag, r.error()), 2);
       }
     }
-    if (!o->bootstrap.empty()) {
-      cfg.bootstrap.clear();
-      for (const auto& b : o->bootstrap) {
-        auto hp = app::HostPort::parse(b);
-        if (!hp) throw CommandFailed("--bootstrap must be HOST:PORT, got '" + b + "'", 2);
-        cfg.bootstrap.push_back(*hp);
-      }
-    }
-    if (o->allow_private) cfg.allow_private_addresses = true;
-    if (o->duration >= 0) cfg.duration = std::chrono::seconds(static_cast<std::int64_t>(o->duration));
-    if (!o->web.empty()) {
-      if (o->web == "off") {
-        cfg.web.reset();
-      } else {
-        auto ep = Endpoint::parse(o->web);
-        if (!ep) throw CommandFailed("--web must be IP:PORT or 'off', got '" + o->web + "'", 2);
-        cfg.web = *ep;
-      }
-    }
-    if (!o->web_token.empty()) cfg.web_token = o->web_token;
-    if (o->packet_budget > 0) cfg.packet_budget = o->packet_budget;
-    if (!o->keyspace.empty()) cfg.keyspace = o->keyspace;
-    if (o->max_connections > 0) cfg.max_connections = o->max_connections;
     if (auto r = app::validate(cfg); !r) throw CommandFailed(r.error(), 2);
 
     app::CrawlOptions opts;

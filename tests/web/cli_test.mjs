@@ -3,9 +3,10 @@
 //   - export --format torrents writes one parseable .torrent per torrent, safely named;
 //   - the .torrent download's Content-Disposition on the wire (RFC 6266 filename*);
 //   - serve refuses a non-loopback address without a token, and a missing database;
+//   - crawl refuses a bad flag value with the same message as the same value in its config file;
 //   - serve stops cleanly on SIGINT and SIGTERM.
 //   node cli_test.mjs --bitscrape BIN --fixture WEB_FIXTURE --workdir DIR
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { args, check, run, startServer, stopServer, summary, torrentInfo } from './lib.mjs';
 
@@ -77,6 +78,20 @@ try {
   check(badWeb.code === 2 && /--web/.test(badWeb.stderr), `a bad --web is refused: ${badWeb.stderr.trim()}`);
   const badFmt = await run(a.bitscrape, ['export', '--format', 'xml', '--db', db]);
   check(badFmt.code !== 0, 'export --format xml is refused');
+
+  // crawl's flags validate exactly as its config keys do (one settings table behind both).
+  const cfgFile = join(a.workdir, 'bad-keyspace.toml');
+  writeFileSync(cfgFile, '[dht]\nkeyspace = ["zz"]\n');
+  const fromFile = await run(a.bitscrape, ['crawl', '--config', cfgFile, '--db', join(a.workdir, 'c.db'), '--web', 'off']);
+  check(fromFile.code === 2 && /dht\.keyspace: 'zz' is not a hex prefix/.test(fromFile.stderr), `keyspace "zz" in the config is refused: ${fromFile.stderr.trim()}`);
+  for (const bad of ['zz', 'a'.repeat(40), '']) {
+    const r = await run(a.bitscrape, ['crawl', '--keyspace', bad, '--db', join(a.workdir, 'c.db'), '--web', 'off']);
+    check(r.code === 2 && /--keyspace: '.*' is not a hex prefix of 1 to 16 digits/.test(r.stderr), `--keyspace '${bad.slice(0, 8)}' is refused: ${r.stderr.trim()}`);
+  }
+  const budget = await run(a.bitscrape, ['crawl', '--packet-budget', '0', '--db', join(a.workdir, 'c.db'), '--web', 'off']);
+  check(budget.code === 2 && /--packet-budget: must be between 1 and/.test(budget.stderr), `--packet-budget 0 is refused: ${budget.stderr.trim()}`);
+  const badListen = await run(a.bitscrape, ['crawl', '--listen', 'nowhere', '--db', join(a.workdir, 'c.db'), '--web', 'off']);
+  check(badListen.code === 2 && /--listen: 'nowhere' is not IP:PORT/.test(badListen.stderr), `a bad --listen is refused: ${badListen.stderr.trim()}`);
 
   // SIGINT stops it too.
   const s2 = await startServer(a.bitscrape, ['serve', '--db', db, '--web', '127.0.0.1:0']);
