@@ -265,7 +265,7 @@ int main(int argc, char** argv) {
   }
   const auto cc = net.node(c).counters();
   std::printf("\ncrawler: %zu sampled infohashes not in the stored set (should be 0); routing table gauges and drops:\n", crawler.foreign);
-  cc.for_each([](std::string_view name, std::uint64_t v) {
+  cc.for_each([](std::string_view name, std::uint64_t v, auto /*kind*/) {
     if (v != 0 && (name.find("drop") != std::string_view::npos || name.find("sample") != std::string_view::npos ||
                    name.find("timeout") != std::string_view::npos || name.find("table") != std::string_view::npos))
       std::printf("  %.*s = %llu\n", int(name.size()), name.data(), (unsigned long long)v);

@@ -298,7 +298,7 @@ int run_fetch(const std::map<std::string, std::string>& a) {
       "worst_rss_per_conn_at_2000plus_b=%.0f peak_rss_kib=%llu started=%llu connected=%llu\n",
       jobs.size(), (unsigned long long)ok, (unsigned long long)failed, secs, ok / secs, bytes / secs / 1048576.0,
       pc.peak_connections, (unsigned long long)base, (unsigned long long)sample_rss, sample_conns, per_conn, worst_per_conn,
-      (unsigned long long)hwm, (unsigned long long)pc.started, (unsigned long long)pc.connected);
+      (unsigned long long)hwm, (unsigned long long)pc.connections_started, (unsigned long long)pc.connected);
   for (const auto& [r, n] : reasons) std::printf("ours: failure %s: %llu\n", r.c_str(), (unsigned long long)n);
   return failed == 0 ? 0 : 2;
 }

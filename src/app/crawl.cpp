@@ -1,5 +1,7 @@
 #include "app/crawl.hpp"
 
+#include "app/telemetry.hpp"
+
 #include "crawler/client_versions.hpp"
 #include "crawler/fetch_service.hpp"
 #include "crawler/pipeline.hpp"
@@ -12,21 +14,21 @@
 #include "web/live.hpp"
 #include "web/server.hpp"
 
+#include <fmt/core.h>
 #include <asio/io_context.hpp>
 #include <asio/ip/udp.hpp>
 #include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
-#include <fmt/core.h>
 
 #include <array>
 #include <atomic>
-#include <deque>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cerrno>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <random>
 
@@ -41,14 +43,13 @@ namespace bitscrape::app {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr std::size_t kBootstrapFromDb = 200;       // persisted nodes to bootstrap from
-constexpr std::size_t kRefillBatch = 2000;          // pending keys fetched from the db at once
+constexpr std::size_t kBootstrapFromDb = 200;              // persisted nodes to bootstrap from
+constexpr std::size_t kRefillBatch = 2000;                 // pending keys fetched from the db at once
 constexpr auto kRefillBackoff = std::chrono::minutes(30);  // a failed round waits this long
 constexpr auto kNodePersistEvery = std::chrono::minutes(1);
 constexpr auto kFirstNodePersist = std::chrono::seconds(15);  // soon enough to survive an early crash
 constexpr auto kCounterSampleEvery = std::chrono::seconds(10);
 constexpr auto kBootstrapRetry = std::chrono::seconds(60);
-constexpr double kRateWindowS = 5.0;  // time constant of the live rates
 
 storage::UnixTime wall() {
   return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
@@ -111,7 +112,6 @@ class DbLock {
   int fd_ = -1;
 };
 
-constexpr std::size_t kRecentMax = 200;
 constexpr std::size_t kClientVersionsListed = 200;  // LiveSource: "at most a few hundred entries"
 
 }  // namespace
@@ -129,6 +129,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   net::UdpSocket* socket_v6 = nullptr;
   std::unique_ptr<storage::Store> write_store;
   std::unique_ptr<storage::Store> read_store;
+  storage::WriterOptions writer_options;
   std::unique_ptr<storage::StoreWriter> writer;
   std::unique_ptr<crawler::Pipeline> pipeline;
   std::unique_ptr<crawler::FetchService> fetcher;
@@ -143,14 +144,12 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   crawler::ClientVersions clients{crawler::ClientVersions::kDefaultMaxNodes,
                                   crawler::ClientVersions::kDefaultMaxVersions, os_seed()};
 
+  Telemetry telemetry{started};
   mutable std::mutex snap_mu;  // guards everything below it (read by web threads)
-  CrawlSnapshot snap;
   std::vector<web::RoutingTableFill> table_fill;
   std::array<web::KeyspaceCell, 256> coverage{};  // loop-thread copy is `coverage_live`
-  std::deque<web::Discovery> recent;              // newest first, at most kRecentMax
+  std::deque<web::Discovery> recent;              // newest first, at most web::kMaxRecentDiscoveries
   std::vector<web::ClientCount> client_counts;    // clients.top(), at most kClientVersionsListed
-  CrawlSnapshot prev;
-  CrawlSnapshot last_print;  // the snapshot at the previous status line
   std::array<web::KeyspaceCell, 256> coverage_live{};
   std::unique_ptr<storage::Store> web_store;
   std::unique_ptr<web::Server> web_server;
@@ -158,7 +157,9 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   Impl(CrawlConfig c, CrawlOptions o) : cfg(std::move(c)), opts(std::move(o)) {}
 
   // ---- PipelineEnv ----
-  dht::LookupId start_get_peers(const InfoHash& ih, dht::TimePoint now) override { return node->get_peers(ih, now); }
+  dht::LookupId start_get_peers(const InfoHash& ih, dht::TimePoint now) override {
+    return node->get_peers(ih, now);
+  }
   bool fetch(const InfoHash& ih, std::span<const Endpoint> peers, int priority) override {
     return fetcher->add(ih, peers, priority);
   }
@@ -171,11 +172,13 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   void record(storage::StoreWriter::Record r) override {
     if (peers_csv.is_open()) {
       if (const auto* p = std::get_if<storage::PeerRecord>(&r)) {
-        peers_csv << p->infohash.hex() << ',' << p->endpoint.ip.to_string() << ',' << p->endpoint.port << '\n';
+        peers_csv << p->infohash.hex() << ',' << p->endpoint.ip.to_string() << ',' << p->endpoint.port
+                  << '\n';
       }
     }
     if (const auto* t = std::get_if<storage::TorrentRecord>(&r)) {
-      web::Discovery d{t->fetched_at, t->key(), web::DiscoveryKind::Metadata, t->name, t->total_size, t->file_count};
+      web::Discovery d{t->fetched_at, t->key(),      web::DiscoveryKind::Metadata,
+                       t->name,       t->total_size, t->file_count};
       push_recent(std::move(d));
     }
     writer->submit(std::move(r));
@@ -187,7 +190,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   void push_recent(web::Discovery d) {
     std::lock_guard lk(snap_mu);
     recent.push_front(std::move(d));
-    if (recent.size() > kRecentMax) recent.pop_back();
+    if (recent.size() > web::kMaxRecentDiscoveries) recent.pop_back();
   }
 
   // ---- dht::Observer: the pipeline sees everything; sampling coverage is noted on the way ----
@@ -215,35 +218,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   }
 
   // ---- web::LiveSource (any thread) ----
-  web::LiveSnapshot snapshot() override {
-    const auto s = snapshot_copy();
-    web::LiveSnapshot l;
-    l.at = wall();
-    l.uptime_s = s.uptime_s;
-    l.nodes_in_table = s.nodes_v4 + s.nodes_v6;
-    l.samples_per_s = s.samples_per_s;
-    l.infohashes_total = s.infohashes;
-    l.infohashes_per_s = s.infohashes_per_s;
-    l.metadata_total = s.torrents;
-    l.metadata_per_s = s.torrents_per_s;
-    const double attempts = static_cast<double>(s.torrents + s.fetch_failures);
-    l.metadata_success_rate = attempts > 0 ? static_cast<double>(s.torrents) / attempts : 0;
-    l.packets_in = s.packets_in;
-    l.packets_out = s.packets_out;
-    l.packets_in_per_s = s.packets_in_per_s;
-    l.packets_out_per_s = s.packets_out_per_s;
-    l.queues = {{"lookup", s.lookup_queue, 0}, {"lookups_active", s.lookups_active, cfg.max_lookups},
-                {"fetch", s.fetch_queue, 0}, {"connections", s.connections, cfg.max_connections},
-                {"store_writer", s.counters.count("store_queued") ? s.counters.at("store_queued") : 0, 100'000}};
-    l.sampling_paused = !s.sampling;
-    l.fetching_paused = !s.fetching;
-    l.packet_budget = s.packet_budget;
-    for (const auto& [k, v] : s.counters) {
-      const bool gauge = k.find("gauge") != std::string::npos || k == "store_queued" || k == "fetch_peak_connections";
-      l.counters.push_back({k, static_cast<double>(v), gauge});
-    }
-    return l;
-  }
+  telemetry::Snapshot snapshot() override { return telemetry.latest(); }
   std::vector<web::RoutingTableFill> routing_table() override {
     std::lock_guard lk(snap_mu);
     return table_fill;
@@ -373,7 +348,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
       return false;
     }
     read_store = std::move(rd.value());
-    writer = std::make_unique<storage::StoreWriter>(*write_store);
+    writer = std::make_unique<storage::StoreWriter>(*write_store, writer_options);
     return true;
   }
 
@@ -383,7 +358,8 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
       if (auto ec = s->open(ep)) {
         error = fmt::format("cannot listen on UDP {}: {}.", ep.to_string(), ec.message());
         if (ec == asio::error::address_in_use) {
-          error += " Another program (another bitscrape?) uses that port: stop it or pick another with --listen.";
+          error +=
+              " Another program (another bitscrape?) uses that port: stop it or pick another with --listen.";
         } else if (ec.value() == EADDRNOTAVAIL) {
           error += " That address is not on this machine: use 0.0.0.0 or one of its addresses.";
         }
@@ -432,11 +408,12 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     auto left = std::make_shared<std::size_t>(cfg.bootstrap.size());
     auto done = [this, routers, known] {
       if (routers->empty() && known.empty()) {
-        std::fprintf(stderr,
-                     "bitscrape: nothing to bootstrap from: none of the bootstrap hosts resolved and the database "
-                     "has no nodes from an earlier run. Check the network (DNS), or pass --bootstrap IP:PORT of a "
-                     "reachable DHT node. Trying again in %lld s; meanwhile the node answers whoever finds it.\n",
-                     static_cast<long long>(kBootstrapRetry.count()));
+        std::fprintf(
+            stderr,
+            "bitscrape: nothing to bootstrap from: none of the bootstrap hosts resolved and the database "
+            "has no nodes from an earlier run. Check the network (DNS), or pass --bootstrap IP:PORT of a "
+            "reachable DHT node. Trying again in %lld s; meanwhile the node answers whoever finds it.\n",
+            static_cast<long long>(kBootstrapRetry.count()));
         retry.expires_after(kBootstrapRetry);
         retry.async_wait([this](std::error_code ec) {
           if (!ec && !stopping) bootstrap();
@@ -476,69 +453,33 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     }
   }
 
+  // What the telemetry reads: every component's own counters, under a prefix each, plus the
+  // queues and controls. Registered once; Telemetry::update() runs them every second.
+  void register_telemetry() {
+    telemetry.add_source([this](telemetry::Collector& c) { c.add("dht_", node->counters()); });
+    telemetry.add_source([this](telemetry::Collector& c) { c.add("pipeline_", pipeline->counters()); });
+    telemetry.add_source([this](telemetry::Collector& c) {
+      c.add("fetch_", fetcher->pool().counters());
+      c.add("fetch_", fetcher->scheduler().counters());
+    });
+    telemetry.add_source([this](telemetry::Collector& c) { c.add("store_", writer->stats()); });
+    telemetry.add_source([this](telemetry::Collector& c) { c.add("client_versions_", clients); });
+    telemetry.set_decorate([this](telemetry::Snapshot& s) {
+      s.queues = {{"lookup", pipeline->lookup_queue(), 0},
+                  {"lookups_active", pipeline->lookups_active(), cfg.max_lookups},
+                  {"fetch", fetcher->pending(), 0},
+                  {"connections", fetcher->pool().active(), cfg.max_connections},
+                  {"store_writer", writer->stats().queued_records, writer_options.queue_records}};
+      s.sampling_paused = !pipeline->sampling();
+      s.fetching_paused = !pipeline->fetching();
+      s.packet_budget = cfg.packet_budget;
+    });
+  }
+
   // Refreshes the snapshot, records dashboard counters, prints status. Once a second.
   void every_second() {
     const auto now = Clock::now();
-    CrawlSnapshot s;
-    s.uptime_s = std::chrono::duration<double>(now - started).count();
-    const auto nc = node->counters();
-    nc.for_each([&](std::string_view name, std::uint64_t v) { s.counters["dht_" + std::string(name)] = v; });
-    const auto& pc = pipeline->counters();
-    const std::pair<const char*, std::uint64_t> pipeline_counters[] = {
-        {"infohash_events", pc.infohash_events}, {"infohashes_new", pc.infohashes_new},
-        {"known_duplicates", pc.known_duplicates}, {"already_fetched", pc.already_fetched},
-        {"lookup_queue_drops", pc.lookup_queue_drops}, {"lookups_started", pc.lookups_started},
-        {"lookups_refused", pc.lookups_refused}, {"lookups_no_peers", pc.lookups_no_peers},
-        {"peers_found", pc.peers_found}, {"fetches_queued", pc.fetches_queued},
-        {"fetch_queue_drops", pc.fetch_queue_drops}, {"torrents_fetched", pc.torrents_fetched}, {"duplicate_fetches", pc.duplicate_fetches},
-        {"fetch_failures", pc.fetch_failures}, {"invalid_metadata", pc.invalid_metadata},
-        {"refilled", pc.refilled}, {"known_set_full", pc.known_set_full}};
-    for (const auto& [k, v] : pipeline_counters) s.counters[std::string("pipeline_") + k] = v;
-    const auto& fc = fetcher->pool().counters();
-    s.counters["fetch_connections_started"] = fc.started;
-    s.counters["fetch_connected"] = fc.connected;
-    s.counters["fetch_peer_succeeded"] = fc.succeeded;
-    s.counters["fetch_peer_failed"] = fc.failed;
-    s.counters["fetch_bytes_in"] = fc.bytes_in;
-    s.counters["fetch_peak_connections"] = fc.peak_connections;
-    s.counters["fetch_liars"] = fetcher->scheduler().counters().liars;
-    const auto ws = writer->stats();
-    s.counters["store_committed"] = ws.committed;
-    s.counters["store_dropped_lossy"] = ws.dropped_lossy;
-    s.counters["store_dropped_precious"] = ws.dropped_precious;
-    s.counters["store_failed"] = ws.failed;
-    s.counters["store_queued"] = ws.queued_records;
-    s.counters["client_versions_gauge_nodes"] = clients.nodes();
-    s.counters["client_versions_turned_away"] = clients.turned_away();
-
-    s.nodes_v4 = nc.gauge_table_v4_nodes;
-    s.nodes_v6 = nc.gauge_table_v6_nodes;
-    s.samples = nc.samples_received;
-    s.infohashes = pc.infohashes_new;
-    s.torrents = pc.torrents_fetched;
-    s.fetch_failures = pc.fetch_failures;
-    s.lookup_queue = pipeline->lookup_queue();
-    s.lookups_active = pipeline->lookups_active();
-    s.fetch_queue = fetcher->pending();
-    s.connections = fetcher->pool().active();
-    s.packets_in = nc.packets_in;
-    s.packets_out = nc.packets_out;
-    s.sampling = pipeline->sampling();
-    s.fetching = pipeline->fetching();
-    s.packet_budget = cfg.packet_budget;
-    // Rates: an exponential moving average over ~5 s, so bursts (a sample reply brings 20
-    // infohashes at once) read as the steady rate they add up to.
-    const double dt = std::max(1e-3, s.uptime_s - prev.uptime_s);
-    const double alpha = 1.0 - std::exp(-dt / kRateWindowS);
-    const auto rate = [dt, alpha](std::uint64_t a, std::uint64_t b, double before) {
-      const double now_rate = static_cast<double>(a - std::min(a, b)) / dt;
-      return before + alpha * (now_rate - before);
-    };
-    s.samples_per_s = rate(s.samples, prev.samples, prev.samples_per_s);
-    s.infohashes_per_s = rate(s.infohashes, prev.infohashes, prev.infohashes_per_s);
-    s.torrents_per_s = rate(s.torrents, prev.torrents, prev.torrents_per_s);
-    s.packets_in_per_s = rate(s.packets_in, prev.packets_in, prev.packets_in_per_s);
-    s.packets_out_per_s = rate(s.packets_out, prev.packets_out, prev.packets_out_per_s);
+    telemetry.update(now, wall());
     std::vector<web::RoutingTableFill> fill;
     for (const auto fam : {IpAddress::Family::V4, IpAddress::Family::V6}) {
       const auto* t = node->table(fam);
@@ -555,29 +496,14 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     for (auto& c : clients.top(kClientVersionsListed)) versions.push_back({std::move(c.version), c.nodes});
     {
       std::lock_guard lk(snap_mu);
-      snap = s;
       table_fill = std::move(fill);
       coverage = coverage_live;
       client_counts = std::move(versions);
     }
-    prev = s;
 
     if (now >= next_counter_sample) {
       next_counter_sample = now + kCounterSampleEvery;
-      storage::CounterSample cs;
-      cs.at = wall();
-      for (const char* k : {"dht_packets_in", "dht_packets_out", "dht_samples_received", "pipeline_infohashes_new",
-                            "pipeline_torrents_fetched", "pipeline_fetch_failures", "dht_gauge_table_v4_nodes",
-                            "dht_gauge_table_v6_nodes", "pipeline_lookups_started", "fetch_connections_started"}) {
-        cs.values.emplace_back(k, static_cast<std::int64_t>(s.counters[k]));
-      }
-      // The names the dashboard's history chart looks for first.
-      cs.values.emplace_back("infohashes_total", static_cast<std::int64_t>(s.infohashes));
-      cs.values.emplace_back("metadata_total", static_cast<std::int64_t>(s.torrents));
-      cs.values.emplace_back("nodes_in_table", static_cast<std::int64_t>(s.nodes_v4 + s.nodes_v6));
-      cs.values.emplace_back("lookup_queue", static_cast<std::int64_t>(s.lookup_queue));
-      cs.values.emplace_back("fetch_queue", static_cast<std::int64_t>(s.fetch_queue));
-      writer->submit(std::move(cs));
+      writer->submit(telemetry.counter_sample());
     }
     if (now >= next_persist) {
       next_persist = now + kNodePersistEvery;
@@ -585,35 +511,15 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     }
     if (opts.status_line || now >= next_status) {
       next_status = now + cfg.status_interval;
-      print_status(s);
+      const std::string line = telemetry.status_line(opts.status_line);
+      if (opts.status_line) {
+        std::fprintf(stderr, "\r\033[K%s", line.c_str());
+      } else {
+        std::fprintf(stderr, "bitscrape: %s\n", line.c_str());
+      }
+      std::fflush(stderr);
     }
     if (cfg.duration.count() > 0 && now - started >= cfg.duration) shutdown();
-  }
-
-  void print_status(const CrawlSnapshot& s) {
-    // Log lines give the average since the previous line; the live line the smoothed rate.
-    const CrawlSnapshot& p = last_print;
-    const double dt = std::max(1e-3, s.uptime_s - p.uptime_s);
-    const auto per_s = [&](std::uint64_t a, std::uint64_t b, double live) {
-      return opts.status_line ? live : static_cast<double>(a - std::min(a, b)) / dt;
-    };
-    const double attempts = static_cast<double>(s.torrents + s.fetch_failures);
-    const std::string line = fmt::format(
-        "nodes {} | samples {:.0f}/s | infohashes {} ({:.1f}/s) | metadata {} ({:.2f}/s, {:.0f}% ok) | "
-        "queues: lookup {} (+{} active) fetch {} ({} conns) | pkts in {:.0f}/s out {:.0f}/s",
-        s.nodes_v4 + s.nodes_v6, per_s(s.samples, p.samples, s.samples_per_s), s.infohashes,
-        per_s(s.infohashes, p.infohashes, s.infohashes_per_s), s.torrents,
-        per_s(s.torrents, p.torrents, s.torrents_per_s),
-        attempts > 0 ? 100.0 * static_cast<double>(s.torrents) / attempts : 0.0, s.lookup_queue, s.lookups_active,
-        s.fetch_queue, s.connections, per_s(s.packets_in, p.packets_in, s.packets_in_per_s),
-        per_s(s.packets_out, p.packets_out, s.packets_out_per_s));
-    last_print = s;
-    if (opts.status_line) {
-      std::fprintf(stderr, "\r\033[K%s", line.c_str());
-    } else {
-      std::fprintf(stderr, "bitscrape: %s\n", line.c_str());
-    }
-    std::fflush(stderr);
   }
 
   void tick_second() {
@@ -663,6 +569,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
         io, fc, [this](crawler::FetchOutcome o) { pipeline->on_fetch_outcome(std::move(o)); }, os_seed());
 
     node = std::make_unique<dht::Node>(node_config(), *this, static_cast<dht::Observer*>(this), Clock::now());
+    register_telemetry();
     std::string addrs;
     for (const auto& s : sockets) addrs += (addrs.empty() ? "" : ", ") + s->local_endpoint().to_string();
     std::fprintf(stderr, "bitscrape: DHT node %s listening on %s; database %s\n", node->id().hex().c_str(),
@@ -690,26 +597,15 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   }
 
   void write_stats_json() {
-    const auto s = snapshot_copy();
     std::ofstream out(opts.stats_json, std::ios::trunc);
-    out << "{";
-    bool first = true;
-    for (const auto& [k, v] : s.counters) {
-      out << (first ? "" : ",") << "\n  \"" << k << "\": " << v;
-      first = false;
-    }
-    out << "\n}\n";
+    out << telemetry.stats_json();
   }
 
   void every_second_final() {
-    const auto s = snapshot_copy();
-    std::fprintf(stderr, "bitscrape: stopped after %.0f s: %llu new infohashes, %llu torrents stored\n", s.uptime_s,
-                 static_cast<unsigned long long>(s.infohashes), static_cast<unsigned long long>(s.torrents));
-  }
-
-  CrawlSnapshot snapshot_copy() const {
-    std::lock_guard lk(snap_mu);
-    return snap;
+    const auto& s = telemetry.current();
+    std::fprintf(stderr, "bitscrape: stopped after %.0f s: %llu new infohashes, %llu torrents stored\n",
+                 s.uptime_s, static_cast<unsigned long long>(s.infohashes_total),
+                 static_cast<unsigned long long>(s.metadata_total));
   }
 };
 
@@ -730,21 +626,13 @@ Crawler::Crawler(CrawlConfig config, CrawlOptions options)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {}
 Crawler::~Crawler() = default;
 
-int Crawler::run() { return impl_->run(); }
-CrawlSnapshot Crawler::snapshot() const { return impl_->snapshot_copy(); }
+int Crawler::run() {
+  return impl_->run();
+}
+telemetry::Snapshot Crawler::snapshot() const {
+  return impl_->telemetry.latest();
+}
 
-void Crawler::set_sampling(bool on) {
-  asio::post(impl_->io, [this, on] { impl_->pipeline->set_sampling(on); });
-}
-void Crawler::set_fetching(bool on) {
-  asio::post(impl_->io, [this, on] { impl_->pipeline->set_fetching(on); });
-}
-void Crawler::set_packet_budget(double pps) {
-  asio::post(impl_->io, [this, pps] {
-    impl_->cfg.packet_budget = pps;
-    impl_->node->set_packet_budget(pps);
-  });
-}
 void Crawler::stop() {
   asio::post(impl_->io, [this] { impl_->shutdown(); });
 }

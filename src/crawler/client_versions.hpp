@@ -20,6 +20,7 @@
 // Threading: single-threaded (the event loop owns it; copy top() out for other threads).
 #pragma once
 
+#include "common/telemetry.hpp"
 #include "common/id160.hpp"
 
 #include <cstdint>
@@ -73,6 +74,14 @@ class ClientVersions {
   bool saturated() const noexcept { return saturated_; }  // a new node was not counted (node cap)
   std::uint64_t turned_away() const noexcept { return turned_away_; }  // reports not counted
   std::size_t memory_bytes() const noexcept { return slots_.size() * sizeof(std::uint64_t); }
+
+  // Telemetry (common/telemetry.hpp): gauge_nodes, gauge_versions, turned_away.
+  template <class F>
+  void for_each(F&& f) const {
+    f(std::string_view("gauge_nodes"), std::uint64_t{nodes()}, telemetry::MetricKind::gauge);
+    f(std::string_view("gauge_versions"), std::uint64_t{versions()}, telemetry::MetricKind::gauge);
+    f(std::string_view("turned_away"), turned_away(), telemetry::MetricKind::counter);
+  }
 
  private:
   std::uint64_t fingerprint(const NodeId& id) const noexcept;  // high 48 bits, never 0

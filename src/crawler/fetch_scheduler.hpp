@@ -13,6 +13,7 @@
 // Threading: single-threaded (the event loop).
 #pragma once
 
+#include "common/telemetry.hpp"
 #include "common/endpoint.hpp"
 #include "common/id160.hpp"
 #include "peerwire/fetcher.hpp"
@@ -52,13 +53,20 @@ struct FetchOutcome {
   std::vector<FetchAttempt> attempts;             // every peer tried, in order of completion
 };
 
+#define BITSCRAPE_FETCH_SCHEDULER_COUNTERS(X)                                                     \
+  X(queued, counter)                                                                           \
+  X(dropped_queue_full, counter)                                                               \
+  X(skipped_bad_peer, counter)                                                                 \
+  X(succeeded, counter)                                                                        \
+  X(exhausted, counter) /* every candidate tried (or max_attempts reached) without success */  \
+  X(liars, counter)
+
 struct FetchSchedulerCounters {
-  std::uint64_t queued = 0;
-  std::uint64_t dropped_queue_full = 0;
-  std::uint64_t skipped_bad_peer = 0;
-  std::uint64_t succeeded = 0;
-  std::uint64_t exhausted = 0;  // every candidate tried (or max_attempts reached) without success
-  std::uint64_t liars = 0;
+  BITSCRAPE_FETCH_SCHEDULER_COUNTERS(BITSCRAPE_COUNTER_FIELD)
+  template <class F>
+  void for_each(F&& f) const {
+    BITSCRAPE_FETCH_SCHEDULER_COUNTERS(BITSCRAPE_COUNTER_VISIT)
+  }
 };
 
 class FetchScheduler {

@@ -20,6 +20,7 @@
 // environment's wall clock for records.
 #pragma once
 
+#include "common/telemetry.hpp"
 #include "common/endpoint.hpp"
 #include "common/id160.hpp"
 #include "crawler/fetch_scheduler.hpp"
@@ -69,24 +70,31 @@ struct PipelineConfig {
   bool fetching = true;
 };
 
+#define BITSCRAPE_PIPELINE_COUNTERS(X)                                                           \
+  X(infohash_events, counter)    /* every sighting the node reported */                         \
+  X(infohashes_new, counter)     /* first sighting this run */                                  \
+  X(known_duplicates, counter)   /* sightings of keys already known this run */                 \
+  X(already_fetched, counter)    /* new this run but fetched in an earlier run */               \
+  X(lookup_queue_drops, counter) /* queue full: left Pending in the database */                 \
+  X(lookups_started, counter)                                                                   \
+  X(lookups_refused, counter)    /* the node had no room; retried later */                      \
+  X(lookups_no_peers, counter)                                                                  \
+  X(peers_found, counter)                                                                       \
+  X(fetches_queued, counter)                                                                    \
+  X(fetch_queue_drops, counter)                                                                 \
+  X(torrents_fetched, counter)   /* verified metadata stored */                                 \
+  X(duplicate_fetches, counter)  /* both keys of a hybrid fetched at once: stored once */       \
+  X(fetch_failures, counter)     /* an infohash's round ended without metadata */               \
+  X(invalid_metadata, counter)   /* matched the key but not a valid info dict */                \
+  X(refilled, counter)           /* keys resumed from the database */                           \
+  X(known_set_full, counter)
+
 struct PipelineCounters {
-  std::uint64_t infohash_events = 0;    // every sighting the node reported
-  std::uint64_t infohashes_new = 0;     // first sighting this run
-  std::uint64_t known_duplicates = 0;   // sightings of keys already known this run
-  std::uint64_t already_fetched = 0;    // new this run but fetched in an earlier run
-  std::uint64_t lookup_queue_drops = 0; // queue full: left Pending in the database
-  std::uint64_t lookups_started = 0;
-  std::uint64_t lookups_refused = 0;    // the node had no room; retried later
-  std::uint64_t lookups_no_peers = 0;
-  std::uint64_t peers_found = 0;
-  std::uint64_t fetches_queued = 0;
-  std::uint64_t fetch_queue_drops = 0;
-  std::uint64_t torrents_fetched = 0;   // verified metadata stored
-  std::uint64_t duplicate_fetches = 0;  // both keys of a hybrid fetched at once: stored once
-  std::uint64_t fetch_failures = 0;     // an infohash's round ended without metadata
-  std::uint64_t invalid_metadata = 0;   // matched the key but not a valid info dict
-  std::uint64_t refilled = 0;           // keys resumed from the database
-  std::uint64_t known_set_full = 0;
+  BITSCRAPE_PIPELINE_COUNTERS(BITSCRAPE_COUNTER_FIELD)
+  template <class F>
+  void for_each(F&& f) const {
+    BITSCRAPE_PIPELINE_COUNTERS(BITSCRAPE_COUNTER_VISIT)
+  }
 };
 
 class Pipeline : public dht::Observer {

@@ -60,7 +60,7 @@ bool MetadataPool::start(const InfoHash& ih, const Endpoint& peer) {
   auto c = std::make_shared<Conn>(io_, config_.fetcher, ih, id, peer);
   conns_.emplace(c.get(), c);
   ++per_ip_[peer.ip];
-  ++counters_.started;
+  ++counters_.connections_started;
   counters_.peak_connections = std::max(counters_.peak_connections, conns_.size());
 
   c->timer.expires_after(config_.connect_timeout);
@@ -168,9 +168,9 @@ void MetadataPool::finish(const std::shared_ptr<Conn>& c) {
   conns_.erase(c.get());
   auto result = c->fetcher.take_result();
   if (std::holds_alternative<peerwire::FetchSuccess>(result)) {
-    ++counters_.succeeded;
+    ++counters_.peer_succeeded;
   } else {
-    ++counters_.failed;
+    ++counters_.peer_failed;
   }
   on_done_(c->ih, c->peer, std::move(result));
 }

@@ -15,6 +15,7 @@
 // Threading: all methods and callbacks on the io_context's thread.
 #pragma once
 
+#include "common/telemetry.hpp"
 #include "common/endpoint.hpp"
 #include "common/id160.hpp"
 #include "peerwire/fetcher.hpp"
@@ -38,15 +39,22 @@ struct MetadataPoolConfig {
   std::string peer_id_prefix = "-BS0001-";
 };
 
+#define BITSCRAPE_METADATA_POOL_COUNTERS(X)                                       \
+  X(connections_started, counter)                                              \
+  X(connected, counter)                                                        \
+  X(peer_succeeded, counter)                                                   \
+  X(peer_failed, counter)                                                      \
+  X(refused_cap, counter) /* start() refused: global or per-IP cap */          \
+  X(bytes_in, counter)                                                         \
+  X(bytes_out, counter)                                                        \
+  X(peak_connections, gauge)
+
 struct MetadataPoolCounters {
-  std::uint64_t started = 0;
-  std::uint64_t connected = 0;
-  std::uint64_t succeeded = 0;
-  std::uint64_t failed = 0;
-  std::uint64_t refused_cap = 0;  // start() refused: global or per-IP cap
-  std::uint64_t bytes_in = 0;
-  std::uint64_t bytes_out = 0;
-  std::size_t peak_connections = 0;
+  BITSCRAPE_METADATA_POOL_COUNTERS(BITSCRAPE_COUNTER_FIELD)
+  template <class F>
+  void for_each(F&& f) const {
+    BITSCRAPE_METADATA_POOL_COUNTERS(BITSCRAPE_COUNTER_VISIT)
+  }
 };
 
 class MetadataPool {

@@ -39,6 +39,7 @@
 // batch being committed.
 #pragma once
 
+#include "common/telemetry.hpp"
 #include "storage/store.hpp"
 
 #include <atomic>
@@ -79,17 +80,24 @@ struct CommitReport {
 };
 using CommitCallback = std::function<void(const CommitReport&)>;
 
+#define BITSCRAPE_WRITER_STATS(X)                                           \
+  X(submitted, counter)        /* accepted into the queue */                 \
+  X(committed, counter)        /* records committed */                       \
+  X(dropped_lossy, counter)    /* refused: queue over lossy_fill_limit */    \
+  X(dropped_precious, counter) /* refused after block_timeout */             \
+  X(failed, counter)           /* records of batches given up on */          \
+  X(batches, counter)          /* committed transactions */                  \
+  X(write_errors, counter)     /* failed write attempts (retried or not) */  \
+  X(queued_records, gauge)                                                   \
+  X(queued_bytes, gauge)                                                     \
+  X(largest_batch, gauge)
+
 struct WriterStats {
-  std::uint64_t submitted = 0;         // accepted into the queue
-  std::uint64_t committed = 0;         // records committed
-  std::uint64_t dropped_lossy = 0;     // refused: queue over lossy_fill_limit
-  std::uint64_t dropped_precious = 0;  // refused after block_timeout
-  std::uint64_t failed = 0;            // records of batches given up on
-  std::uint64_t batches = 0;           // committed transactions
-  std::uint64_t write_errors = 0;      // failed write attempts (retried or not)
-  std::uint64_t queued_records = 0;    // gauge
-  std::uint64_t queued_bytes = 0;      // gauge
-  std::uint64_t largest_batch = 0;
+  BITSCRAPE_WRITER_STATS(BITSCRAPE_COUNTER_FIELD)
+  template <class F>
+  void for_each(F&& f) const {
+    BITSCRAPE_WRITER_STATS(BITSCRAPE_COUNTER_VISIT)
+  }
 };
 
 class StoreWriter {

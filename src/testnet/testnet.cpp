@@ -830,7 +830,7 @@ struct Testnet::Impl final : MetadataCatalog {
       s.table_nodes_min = std::min(s.table_nodes_min, tn);
       if (const auto* t6 = node.table(IpAddress::Family::V6)) sum6 += t6->size();
       s.stored_keys += node.store().size();
-#define BITSCRAPE_TESTNET_SUM(name) s.node_totals.name += c.name;
+#define BITSCRAPE_TESTNET_SUM(name, kind) s.node_totals.name += c.name;
       BITSCRAPE_DHT_COUNTERS(BITSCRAPE_TESTNET_SUM)
 #undef BITSCRAPE_TESTNET_SUM
     }

@@ -2,7 +2,7 @@
 // UI offers it.
 //
 // The database (storage::Store) holds what was found; a LiveSource tells what is happening
-// now: counters and rates, the routing table, how well the keyspace is being sampled, which
+// now: counters and rates (one telemetry::Snapshot, common/telemetry.hpp), the routing table, how well the keyspace is being sampled, which
 // client versions answer, the last discoveries — and takes the UI's controls (pause/resume
 // sampling and fetching, the packet budget). The crawler (app/) implements it; web::Server
 // only calls it. `bitscrape serve` browses a database without crawling and passes none: the
@@ -25,6 +25,7 @@
 #pragma once
 
 #include "common/id160.hpp"
+#include "common/telemetry.hpp"
 #include "common/result.hpp"
 #include "storage/records.hpp"
 
@@ -34,47 +35,6 @@
 #include <vector>
 
 namespace bitscrape::web {
-
-// A named number. Counters only grow (Prometheus `counter`); gauges go up and down.
-struct LiveCounter {
-  std::string name;
-  double value = 0;
-  bool gauge = false;
-};
-
-struct QueueDepth {
-  std::string name;            // "lookup", "fetch", "store_writer", ...
-  std::uint64_t depth = 0;     // items queued now
-  std::uint64_t capacity = 0;  // its bound; 0 when unbounded or unknown
-};
-
-// Counters and rates at one instant. Rates are per second over the implementation's recent
-// window (a few seconds); totals count since the crawl started unless said otherwise.
-struct LiveSnapshot {
-  storage::UnixTime at{};
-  double uptime_s = 0;
-
-  std::uint64_t nodes_in_table = 0;    // routing-table nodes, all families
-  double samples_per_s = 0;            // BEP-51 samples received
-  std::uint64_t infohashes_total = 0;  // distinct infohashes discovered
-  double infohashes_per_s = 0;
-  std::uint64_t metadata_total = 0;  // torrents fetched and verified
-  double metadata_per_s = 0;
-  double metadata_success_rate = 0;  // verified fetches / finished attempts, 0..1
-  std::uint64_t packets_in = 0;
-  std::uint64_t packets_out = 0;
-  double packets_in_per_s = 0;
-  double packets_out_per_s = 0;
-  std::vector<QueueDepth> queues;
-
-  // The current state of the controls.
-  bool sampling_paused = false;
-  bool fetching_paused = false;
-  double packet_budget = 0;  // outgoing packets/s
-
-  // Everything else worth a chart or a metric (dht::Counters, fetch and writer statistics).
-  std::vector<LiveCounter> counters;
-};
 
 // One k-bucket of a routing table.
 struct BucketFill {
@@ -123,6 +83,10 @@ struct Discovery {
 // Success, or why a control was refused (a sentence for the user).
 using ControlResult = Result<void, std::string>;
 
+// The most discoveries the server ever asks recent_discoveries() for (the dashboard's feed); a
+// source need keep no more.
+inline constexpr std::size_t kMaxRecentDiscoveries = 20;
+
 // The server checks the budget against these before calling set_packet_budget().
 inline constexpr double kMinPacketBudget = 1;
 inline constexpr double kMaxPacketBudget = 1'000'000;
@@ -131,7 +95,7 @@ class LiveSource {
  public:
   virtual ~LiveSource() = default;
 
-  virtual LiveSnapshot snapshot() = 0;
+  virtual telemetry::Snapshot snapshot() = 0;
   virtual std::vector<RoutingTableFill> routing_table() = 0;
   virtual KeyspaceCoverage keyspace_coverage() = 0;
   // Most common first; at most a few hundred entries.

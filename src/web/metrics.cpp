@@ -65,7 +65,7 @@ std::string label_value(std::string_view raw) {
   return s;
 }
 
-std::string prometheus_text(const std::optional<storage::StoreStats>& stats, const LiveSnapshot* live) {
+std::string prometheus_text(const std::optional<storage::StoreStats>& stats, const telemetry::Snapshot* live) {
   Writer w;
   w.metric("bitscrape_up", "gauge", "1 while the server answers.", 1);
   w.metric("bitscrape_live", "gauge", "1 when a crawl is running in this process, 0 when only browsing.",

@@ -2,9 +2,9 @@
 //
 //   bitscrape_up 1
 //   bitscrape_store_<field>     gauge, from Store::stats()
-//   bitscrape_live_<gauge>      gauge, the LiveSnapshot headline fields (rates, totals, controls)
+//   bitscrape_live_<gauge>      gauge, the telemetry::Snapshot headline fields (rates, totals, controls)
 //   bitscrape_queue_depth{queue="..."} / bitscrape_queue_capacity{queue="..."}
-//   bitscrape_<counter>         counter or gauge, every LiveSnapshot::counters entry
+//   bitscrape_<counter>         counter or gauge, every telemetry::Snapshot::counters entry
 //
 // Names are reduced to [a-zA-Z0-9_] and de-duplicated (first wins); label values are escaped
 // per the format (backslash, quote, newline).
@@ -21,7 +21,7 @@
 
 namespace bitscrape::web {
 
-std::string prometheus_text(const std::optional<storage::StoreStats>& stats, const LiveSnapshot* live);
+std::string prometheus_text(const std::optional<storage::StoreStats>& stats, const telemetry::Snapshot* live);
 
 // A valid metric name from `raw` ([a-zA-Z_:][a-zA-Z0-9_:]*): other bytes become '_'.
 std::string metric_name(std::string_view raw);

@@ -27,7 +27,7 @@ using httplib::Response;
 
 constexpr std::size_t kMinTokenBytes = 16;
 constexpr std::size_t kMaxTokenBytes = 256;
-constexpr std::size_t kRecentMax = 20;
+constexpr std::size_t kRecentMax = kMaxRecentDiscoveries;
 constexpr std::size_t kNodesListed = 50;
 constexpr std::size_t kPeersListed = 50;
 constexpr std::size_t kClientsListed = 100;
@@ -483,7 +483,7 @@ struct Server::Impl {
     auto stats = store.stats();
     std::optional<storage::StoreStats> s;
     if (stats) s = *stats;
-    std::optional<LiveSnapshot> snap;
+    std::optional<telemetry::Snapshot> snap;
     if (live) snap = live->snapshot();
     res.status = 200;
     res.set_header("Cache-Control", "no-store");

@@ -69,7 +69,7 @@ Json stats_json(const storage::StoreStats& s) {
           {"peers", s.peers}, {"pending", s.pending},       {"failed", s.failed}};
 }
 
-Json live_json(const LiveSnapshot& s) {
+Json live_json(const telemetry::Snapshot& s) {
   Json queues = Json::array();
   for (const auto& q : s.queues)
     queues.push_back({{"name", q.name}, {"depth", q.depth}, {"capacity", q.capacity}});

@@ -27,7 +27,7 @@ Json error_json(std::string_view message);
 
 Json summary_json(const storage::TorrentSummary& t);
 Json stats_json(const storage::StoreStats& s);
-Json live_json(const LiveSnapshot& s);
+Json live_json(const telemetry::Snapshot& s);
 Json routing_json(const std::vector<RoutingTableFill>& tables);
 Json keyspace_json(const KeyspaceCoverage& k);
 Json clients_json(const std::vector<ClientCount>& clients, std::size_t max);

@@ -439,7 +439,7 @@ TEST_F(NodeServerTest, CountersListEveryFieldByName) {
   auto& n = make();
   (void)ask(encode_query("aa", rng.id(), krpc::PingArgs{}), ep4(1));
   std::map<std::string, std::uint64_t> m;
-  n.counters().for_each([&](std::string_view k, std::uint64_t v) { m[std::string(k)] = v; });
+  n.counters().for_each([&](std::string_view k, std::uint64_t v, auto /*kind*/) { m[std::string(k)] = v; });
   EXPECT_EQ(m.at("queries_in_ping"), 1u);
   EXPECT_EQ(m.at("packets_out"), 1u);
   EXPECT_EQ(m.at("gauge_table_v4_nodes"), 1u);

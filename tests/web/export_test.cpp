@@ -129,7 +129,7 @@ TEST(WebViewsTest, FileTreeIsBoundedAndMarksTruncation) {
 }
 
 TEST(WebViewsTest, NonFiniteNumbersAndBadUtf8StayValidJson) {
-  LiveSnapshot s;
+  telemetry::Snapshot s;
   s.samples_per_s = std::numeric_limits<double>::quiet_NaN();
   s.metadata_per_s = std::numeric_limits<double>::infinity();
   s.queues.push_back({"q\xFF", 1, 2});
@@ -161,7 +161,7 @@ TEST(WebMetricsTest, NamesAndLabelsAreEscaped) {
   EXPECT_EQ(metric_name("9lives"), "_9lives");
   EXPECT_EQ(metric_name(""), "_");
   EXPECT_EQ(label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
-  LiveSnapshot s;
+  telemetry::Snapshot s;
   s.counters = {{"dup", 1, false}, {"dup", 2, false}, {"weird name", 3, true}};
   const auto text = prometheus_text(std::nullopt, &s);
   EXPECT_NE(text.find("bitscrape_dup 1\n"), std::string::npos);

@@ -15,10 +15,10 @@ InfoHash key_of(const std::string& label) {
 }
 }  // namespace
 
-LiveSnapshot FakeLiveSource::snapshot() {
+telemetry::Snapshot FakeLiveSource::snapshot() {
   std::lock_guard lock(mu_);
   const auto n = static_cast<std::uint64_t>(++snapshots_);
-  LiveSnapshot s;
+  telemetry::Snapshot s;
   s.at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   s.uptime_s = 3600 + static_cast<double>(n);
   s.nodes_in_table = 180 + n % 7;

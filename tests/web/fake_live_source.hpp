@@ -13,7 +13,7 @@ namespace bitscrape::web::testing {
 
 class FakeLiveSource : public LiveSource {
  public:
-  LiveSnapshot snapshot() override;
+  telemetry::Snapshot snapshot() override;
   std::vector<RoutingTableFill> routing_table() override;
   KeyspaceCoverage keyspace_coverage() override;
   std::vector<ClientCount> client_versions() override;
