@@ -1,5 +1,6 @@
 #include "app/crawl.hpp"
 
+#include "app/env.hpp"
 #include "app/telemetry.hpp"
 
 #include "crawler/client_versions.hpp"
@@ -30,13 +31,6 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
-#include <random>
-
-#ifndef _WIN32
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-#endif
 
 namespace bitscrape::app {
 
@@ -51,15 +45,6 @@ constexpr auto kFirstNodePersist = std::chrono::seconds(15);  // soon enough to 
 constexpr auto kCounterSampleEvery = std::chrono::seconds(10);
 constexpr auto kBootstrapRetry = std::chrono::seconds(60);
 
-storage::UnixTime wall() {
-  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-}
-
-std::uint64_t os_seed() {
-  std::random_device rd;
-  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-}
-
 // Parses a hex keyspace prefix ("3", "a0") into a dht::KeyPrefix.
 dht::KeyPrefix parse_prefix(const std::string& hex) {
   dht::KeyPrefix p;
@@ -71,46 +56,6 @@ dht::KeyPrefix parse_prefix(const std::string& hex) {
   p.bits = static_cast<int>(hex.size() * 4);
   return p;
 }
-
-// An advisory lock next to the database, so a second crawler on the same file fails at once
-// with a clear message instead of fighting over SQLite's write lock.
-class DbLock {
- public:
-  bool acquire(const std::filesystem::path& db, std::string& error) {
-#ifndef _WIN32
-    const auto path = db.string() + ".lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) {
-      error = "cannot create " + path + ": " + std::strerror(errno);
-      return false;
-    }
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      char pid[32] = {};
-      (void)!::pread(fd_, pid, sizeof pid - 1, 0);
-      error = fmt::format(
-          "database {} is in use by another bitscrape crawl (pid {}). Stop that process, or choose another "
-          "database with --db.",
-          db.string(), pid[0] != 0 ? pid : "unknown");
-      return false;
-    }
-    const auto me = std::to_string(::getpid());
-    (void)!::ftruncate(fd_, 0);
-    (void)!::pwrite(fd_, me.data(), me.size(), 0);
-#else
-    (void)db;
-    (void)error;
-#endif
-    return true;
-  }
-  ~DbLock() {
-#ifndef _WIN32
-    if (fd_ >= 0) ::close(fd_);
-#endif
-  }
-
- private:
-  int fd_ = -1;
-};
 
 constexpr std::size_t kClientVersionsListed = 200;  // LiveSource: "at most a few hundred entries"
 
@@ -135,14 +80,15 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   std::unique_ptr<crawler::FetchService> fetcher;
   std::unique_ptr<dht::Node> node;
   std::ofstream peers_csv;
-  DbLock lock;
-  Clock::time_point started = Clock::now();
+  std::unique_ptr<FileLock> db_lock;
+  Env& env;
+  Clock::time_point started = env.now();
   Clock::time_point armed_for = Clock::time_point::max();
   Clock::time_point next_persist, next_counter_sample, next_status;
   std::atomic<bool> stopping{false};
   int exit_code = 0;
   crawler::ClientVersions clients{crawler::ClientVersions::kDefaultMaxNodes,
-                                  crawler::ClientVersions::kDefaultMaxVersions, os_seed()};
+                                  crawler::ClientVersions::kDefaultMaxVersions, env.seed()};
 
   Telemetry telemetry{started};
   mutable std::mutex snap_mu;  // guards everything below it (read by web threads)
@@ -154,7 +100,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   std::unique_ptr<storage::Store> web_store;
   std::unique_ptr<web::Server> web_server;
 
-  Impl(CrawlConfig c, CrawlOptions o) : cfg(std::move(c)), opts(std::move(o)) {}
+  Impl(CrawlConfig c, CrawlOptions o, Env& e) : cfg(std::move(c)), opts(std::move(o)), env(e) {}
 
   // ---- PipelineEnv ----
   dht::LookupId start_get_peers(const InfoHash& ih, dht::TimePoint now) override {
@@ -183,9 +129,9 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     }
     writer->submit(std::move(r));
   }
-  storage::UnixTime wall_now() const override { return wall(); }
+  storage::UnixTime wall_now() const override { return env.wall(); }
   void discovered(const InfoHash& ih) override {
-    push_recent(web::Discovery{wall(), ih, web::DiscoveryKind::Infohash, {}, 0, 0});
+    push_recent(web::Discovery{env.wall(), ih, web::DiscoveryKind::Infohash, {}, 0, 0});
   }
   void push_recent(web::Discovery d) {
     std::lock_guard lk(snap_mu);
@@ -300,7 +246,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
 
   // Runs everything due and re-arms the one timer at the earliest wake-up.
   void pump() {
-    const auto now = Clock::now();
+    const auto now = env.now();
     auto next = node->tick(now);
     next = std::min(next, pipeline->tick(now));
     if (pipeline->wants_refill()) refill();
@@ -309,7 +255,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   }
 
   void arm(Clock::time_point at) {
-    if (at >= armed_for && armed_for > Clock::now()) return;
+    if (at >= armed_for && armed_for > env.now()) return;
     armed_for = at;
     wake.expires_at(at);
     wake.async_wait([this](std::error_code ec) {
@@ -322,7 +268,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   void refill() {
     storage::PendingQuery q;
     q.limit = kRefillBatch;
-    q.attempted_before = wall() - std::chrono::duration_cast<std::chrono::seconds>(kRefillBackoff);
+    q.attempted_before = env.wall() - std::chrono::duration_cast<std::chrono::seconds>(kRefillBackoff);
     auto r = read_store->pending_fetch(q);
     if (r && !r->empty()) pipeline->refill(*r);
   }
@@ -330,7 +276,12 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   bool open_store(std::string& error) {
     std::error_code ec;
     if (cfg.database.has_parent_path()) std::filesystem::create_directories(cfg.database.parent_path(), ec);
-    if (!lock.acquire(cfg.database, error)) return false;
+    auto lock = env.lock_database(cfg.database);
+    if (!lock) {
+      error = std::move(lock.error());
+      return false;
+    }
+    db_lock = std::move(lock.value());
     storage::SqliteOptions so;
     so.store.keep_info_dicts = cfg.store_info_dicts;
     so.store.max_peers_per_infohash = cfg.peers_per_infohash;
@@ -366,7 +317,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
         return false;
       }
       s->start([this](std::span<const net::Datagram> batch) {
-        const auto now = Clock::now();
+        const auto now = env.now();
         for (const auto& d : batch) node->on_datagram(d.bytes, d.from, now);
         auto next = node->next_wake();
         // New infohashes wait for the pipeline: let it run soon, batching a few datagrams' worth.
@@ -381,7 +332,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
 
   dht::NodeConfig node_config() const {
     dht::NodeConfig n;
-    n.seed = os_seed();
+    n.seed = env.seed();
     n.ipv4 = false;
     n.ipv6 = false;
     for (const auto& ep : cfg.listen) (ep.ip.is_v4() ? n.ipv4 : n.ipv6) = true;
@@ -422,7 +373,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
       }
       std::fprintf(stderr, "bitscrape: bootstrapping from %zu routers and %zu known nodes\n", routers->size(),
                    known.size());
-      node->bootstrap(*routers, known, Clock::now());
+      node->bootstrap(*routers, known, env.now());
       pump();
     };
     if (cfg.bootstrap.empty()) {
@@ -447,8 +398,8 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   }
 
   void persist_nodes() {
-    const auto now = wall();
-    for (const auto& n : node->export_nodes(Clock::now())) {
+    const auto now = env.wall();
+    for (const auto& n : node->export_nodes(env.now())) {
       writer->submit(storage::NodeRecord{n.endpoint, n.id, now, true});
     }
   }
@@ -478,8 +429,8 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
 
   // Refreshes the snapshot, records dashboard counters, prints status. Once a second.
   void every_second() {
-    const auto now = Clock::now();
-    telemetry.update(now, wall());
+    const auto now = env.now();
+    telemetry.update(now, env.wall());
     std::vector<web::RoutingTableFill> fill;
     for (const auto fam : {IpAddress::Family::V4, IpAddress::Family::V6}) {
       const auto* t = node->table(fam);
@@ -566,9 +517,9 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     fc.pool.fetcher.max_metadata_size = cfg.max_metadata_size;
     fc.pool.fetcher.total_timeout = cfg.fetch_timeout;
     fetcher = std::make_unique<crawler::FetchService>(
-        io, fc, [this](crawler::FetchOutcome o) { pipeline->on_fetch_outcome(std::move(o)); }, os_seed());
+        io, fc, [this](crawler::FetchOutcome o) { pipeline->on_fetch_outcome(std::move(o)); }, env.seed());
 
-    node = std::make_unique<dht::Node>(node_config(), *this, static_cast<dht::Observer*>(this), Clock::now());
+    node = std::make_unique<dht::Node>(node_config(), *this, static_cast<dht::Observer*>(this), env.now());
     register_telemetry();
     std::string addrs;
     for (const auto& s : sockets) addrs += (addrs.empty() ? "" : ", ") + s->local_endpoint().to_string();
@@ -622,8 +573,8 @@ crawler::PipelineConfig pipeline_config(const CrawlConfig& cfg) {
   return pc;
 }
 
-Crawler::Crawler(CrawlConfig config, CrawlOptions options)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {}
+Crawler::Crawler(CrawlConfig config, CrawlOptions options, Env& env)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(options), env)) {}
 Crawler::~Crawler() = default;
 
 int Crawler::run() {

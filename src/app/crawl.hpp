@@ -11,6 +11,7 @@
 #pragma once
 
 #include "app/config.hpp"
+#include "app/env.hpp"
 #include "common/telemetry.hpp"
 #include "crawler/pipeline.hpp"
 
@@ -31,7 +32,8 @@ crawler::PipelineConfig pipeline_config(const CrawlConfig& cfg);
 
 class Crawler {
  public:
-  Crawler(CrawlConfig config, CrawlOptions options);
+  // `env`: clocks, seed and the database lock (Env::system() but in tests).
+  Crawler(CrawlConfig config, CrawlOptions options, Env& env = Env::system());
   ~Crawler();
   Crawler(const Crawler&) = delete;
   Crawler& operator=(const Crawler&) = delete;

@@ -1,5 +1,6 @@
 // `bitscrape fetch` and `bitscrape fetch-batch`: fetch torrent metadata from given peers over the
 // peer wire protocol (BEP-3/10/9), verify it against the infohash, and print or save it.
+#include "app/env.hpp"
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
 #include "common/csv.hpp"
@@ -108,18 +109,13 @@ void print_torrent(const metainfo::TorrentInfo& t, const peerwire::FetchSuccess&
   for (const auto& f : t.files) fmt::print("  {:>10}  {}\n", human_bytes(f.length), f.path);
 }
 
-std::uint64_t os_seed() {
-  std::random_device rd;
-  return (static_cast<std::uint64_t>(rd()) << 32) | rd();
-}
-
 // Runs every queued fetch to its outcome.
 std::vector<crawler::FetchOutcome> run_fetches(const FetchOptions& o,
                                                const std::vector<std::pair<InfoHash, std::vector<Endpoint>>>& jobs) {
   asio::io_context io;
   std::vector<crawler::FetchOutcome> outcomes;
   crawler::FetchService service(
-      io, service_config(o), [&](crawler::FetchOutcome out) { outcomes.push_back(std::move(out)); }, os_seed());
+      io, service_config(o), [&](crawler::FetchOutcome out) { outcomes.push_back(std::move(out)); }, app::Env::system().seed());
   for (const auto& [ih, peers] : jobs) {
     if (!service.add(ih, peers)) throw CommandFailed("too many infohashes queued at once", 2);
   }
