@@ -12,7 +12,8 @@
 // spaced exactly as they were sent); each datagram is lost independently with probability
 // `loss`. Datagrams to addresses with no host, or to hosts set offline, are dropped.
 //
-// Used by tests/sim (2,000-node runs in seconds), the benchmark and the `testnet` command.
+// Used by tests/sim (2,000-node runs in seconds) and bench_dht_crawl. (`bitscrape testnet` runs
+// real nodes on loopback sockets instead: src/testnet.)
 //
 // Threading: single-threaded; everything runs inside run_until().
 #pragma once
