@@ -13,7 +13,6 @@ import argparse
 import os
 import shutil
 import signal
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -22,19 +21,12 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "interop"))
 import lt_swarm  # noqa: E402
+import store_view  # noqa: E402
 
 
-def stored(db, keys):
-    try:
-        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
-        try:
-            have = {r[0].hex() for r in con.execute("SELECT ih FROM infohashes WHERE state = 1")}
-        finally:
-            con.close()
-    except sqlite3.OperationalError:
-        return 0
+def stored(binary, db, keys):
+    have = store_view.stored_keys(binary, db)
     return sum(1 for ks in keys if set(ks) & have)
-
 
 def one_run(binary, swarm, work, i):
     db = os.path.join(work, "run%d.db" % i)
@@ -46,7 +38,7 @@ def one_run(binary, swarm, work, i):
     marks = {}
     while time.time() - start < 300:
         swarm.pump()
-        n = stored(db, keys)
+        n = stored(binary, db, keys)
         for pct in (50, 90, 100):
             if pct not in marks and n * 100 >= pct * len(keys):
                 marks[pct] = time.time() - start

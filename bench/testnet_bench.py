@@ -33,11 +33,13 @@ import re
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "interop"))
+import store_view  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -66,18 +68,11 @@ def free_udp_port():
     return port
 
 
-def stored_torrents(db):
+def stored_torrents(binary, db):
     if not os.path.exists(db):
         return 0
-    try:
-        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
-        try:
-            return con.execute("SELECT count(*) FROM torrents").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return None
-
+    st = store_view.stats(binary, db)
+    return None if st is None else st["torrents"]
 
 def verify(binary, db, manifest):
     r = subprocess.run([binary, "export", "--format", "jsonl", "--db", db], capture_output=True, text=True,
@@ -168,7 +163,7 @@ def run_config(args, nodes, torrents, net, port):
         stored = 0
         while time.time() - t0 < args.limit and crawl.poll() is None:
             time.sleep(args.poll)
-            n = stored_torrents(db)
+            n = stored_torrents(args.bitscrape, db)
             if n is None:
                 continue
             stored = n

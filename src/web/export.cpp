@@ -165,6 +165,16 @@ nlohmann::json export_json(const InfohashRecord& r, const PeerSummary& peers) {
   j["discovered_at"] = iso8601(r.first_seen);
   j["fetched_at"] = nullptr;
   j["peers"] = peers.count;
+  // Why it has no metadata yet, for scripts that follow a crawl (and backend-neutral: the
+  // interop tests read this instead of the SQLite schema).
+  j["state"] = r.state == storage::FetchState::Failed ? "failed" : "pending";
+  j["fetch_attempts"] = r.fetch_attempts;
+  json sources = json::array();
+  for (const auto& [bit, name] : {std::pair{storage::Source::Sample, "sample"}, {storage::Source::GetPeers, "get_peers"},
+                                  {storage::Source::AnnouncePeer, "announce_peer"}, {storage::Source::Lookup, "lookup"}}) {
+    if ((r.sources & storage::mask_of(bit)) != 0) sources.push_back(name);
+  }
+  j["sources"] = std::move(sources);
   return j;
 }
 

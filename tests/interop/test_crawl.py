@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -29,23 +28,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lt_swarm  # noqa: E402
 from checks import check, summary  # noqa: E402
+import store_view  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OURS = "127.0.13.200:6881"
-def stored_keys(db):
-    """Keys of the torrents committed to the database (read-only, while the crawler writes)."""
-    if not os.path.exists(db):
-        return set()
-    try:
-        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
-        try:
-            return {r[0].hex() for r in con.execute("SELECT ih FROM infohashes WHERE state = 1")}
-        finally:
-            con.close()
-    except sqlite3.OperationalError:
-        return set()
-
-
 def crawl(binary, db, work, extra, name):
     log = open(os.path.join(work, name + ".log"), "w")
     cmd = [binary, "crawl", "--allow-private-addresses", "--listen", OURS, "--db", db, "--web", "off",
@@ -82,22 +68,20 @@ def main():
         start = time.time()
         while time.time() - start < 120:
             swarm.pump()
-            done = {t["dht_keys"][0] for t in swarm.manifest if set(t["dht_keys"]) & stored_keys(db)}
+            done = {t["dht_keys"][0] for t in swarm.manifest if set(t["dht_keys"]) & store_view.stored_keys(args.bitscrape, db)}
             if len(done) >= 1 and time.time() - start > 17:
                 break
             time.sleep(0.5)
         p1.send_signal(signal.SIGKILL)
         p1.wait()
         log1.close()
-        at_kill = stored_keys(db)
+        at_kill = store_view.stored_keys(args.bitscrape, db)
         first_run = [t for t in swarm.manifest if set(t["dht_keys"]) & at_kill]
         print("killed after %.0f s with %d/%d torrents stored" % (time.time() - start, len(first_run), len(primary)))
         check(1 <= len(first_run) < len(primary), "the first run stored some torrents, not all, before SIGKILL (%d)" %
               len(first_run))
-        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-        persisted_nodes = con.execute("SELECT count(*) FROM nodes").fetchone()[0]
-        pending_at_kill = {r[0].hex() for r in con.execute("SELECT ih FROM infohashes WHERE state = 0")}
-        con.close()
+        persisted_nodes = (store_view.stats(args.bitscrape, db) or {}).get("nodes", 0)
+        pending_at_kill = store_view.pending_keys(args.bitscrape, db)
         check(persisted_nodes > 0, "nodes persisted before the kill (%d)" % persisted_nodes)
 
         # Phase 2: resume with no routers at all.
@@ -109,7 +93,7 @@ def main():
         start = time.time()
         while time.time() - start < args.timeout:
             swarm.pump()
-            if all(set(t["dht_keys"]) & stored_keys(db) for t in swarm.manifest):
+            if all(set(t["dht_keys"]) & store_view.stored_keys(args.bitscrape, db) for t in swarm.manifest):
                 break
             time.sleep(1)
         elapsed = time.time() - start

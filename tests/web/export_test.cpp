@@ -10,6 +10,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <iterator>
 
 namespace bitscrape::web::testing {
@@ -82,6 +85,35 @@ TEST(WebExportTest, ExportStreamsInChunksAndStopsWhenTheSinkRefuses) {
   EXPECT_EQ(calls, 2);
   EXPECT_LT(r->torrents, pop.torrents.size());
   EXPECT_EQ(r->without_metadata, 0u);
+}
+
+TEST(WebExportTest, RowsWithoutMetadataSayWhyAndWhereTheKeyCameFrom) {
+  auto store = storage::make_memory_store();
+  const auto pop = populate(*store, unix_now(), 2);
+  storage::WriteBatch b;
+  b.fetch_outcomes.push_back({pop.without_metadata[1], storage::from_unix(unix_now()), true});  // given up on
+  ASSERT_TRUE(store->write(b));
+  std::string all;
+  auto r = export_records(*store, {ExportFormat::Jsonl, true}, [&](std::string_view c) {
+    all.append(c);
+    return true;
+  });
+  ASSERT_TRUE(r) << r.error();
+  std::map<std::string, nlohmann::json> rows;
+  std::istringstream in(all);
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    rows[j.at("infohash").get<std::string>()] = j;
+  }
+  const auto& pending = rows.at(pop.without_metadata[0].hex());
+  EXPECT_EQ(pending.at("state"), "pending");
+  EXPECT_EQ(pending.at("sources"), nlohmann::json::array({"get_peers"}));
+  EXPECT_EQ(pending.at("fetch_attempts"), 0);
+  const auto& failed = rows.at(pop.without_metadata[1].hex());
+  EXPECT_EQ(failed.at("state"), "failed");
+  EXPECT_EQ(failed.at("fetch_attempts"), 1);
+  // Torrent rows keep their shape.
+  EXPECT_FALSE(rows.at(pop.torrents[0].key.hex()).contains("state"));
 }
 
 TEST(WebExportTest, TorrentFilesParseAndCarryTheirHash) {

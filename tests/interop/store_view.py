@@ -1,0 +1,54 @@
+"""What a database holds, as `bitscrape export` and `bitscrape stats --json` show it.
+
+The interop tests and benchmarks read results through the CLI, never the schema: the same
+checks hold for every backend (SQLite, PostgreSQL) and survive schema changes. Every function
+returns an empty result (or None) while the database does not exist yet.
+"""
+
+import json
+import subprocess
+
+
+def _run(bitscrape, args, timeout=120):
+    r = subprocess.run([bitscrape] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    return r.returncode, r.stdout.decode("utf-8", "replace")
+
+
+def export_rows(bitscrape, db, all_rows=False):
+    """The JSONL export as a list of dicts (torrents; with all_rows, also keys without metadata)."""
+    code, out = _run(bitscrape, ["export", "--format", "jsonl", "--db", db] + (["--all"] if all_rows else []))
+    if code != 0:
+        return []
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def torrent_keys(row):
+    """The DHT keys a torrent row is stored under: its v1 hash and its truncated v2 hash."""
+    keys = {row["infohash"]}
+    if row.get("infohash_v1"):
+        keys.add(row["infohash_v1"])
+    if row.get("infohash_v2"):
+        keys.add(row["infohash_v2"][:40])
+    return keys
+
+
+def stored_keys(bitscrape, db):
+    """Every DHT key under which a verified torrent is stored."""
+    keys = set()
+    for row in export_rows(bitscrape, db):
+        keys |= torrent_keys(row)
+    return keys
+
+
+def pending_keys(bitscrape, db):
+    """Keys without metadata that a later run may still fetch (not given up on)."""
+    return {r["infohash"] for r in export_rows(bitscrape, db, all_rows=True)
+            if r.get("name") is None and r.get("state") == "pending"}
+
+
+def stats(bitscrape, db):
+    """`bitscrape stats --json` as a dict, or None when the database cannot be read."""
+    code, out = _run(bitscrape, ["stats", "--json", "--db", db], timeout=60)
+    if code != 0:
+        return None
+    return json.loads(out)
