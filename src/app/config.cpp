@@ -169,8 +169,8 @@ const std::vector<Setting>& table() {
           "only: otherwise the crawler would scan strangers' LANs)"),
       number<&CrawlConfig::packet_budget>(
           "dht.packet_budget", 1, 1e7, "--packet-budget",
-          "outgoing UDP packets per second, all kinds together; per destination "
-          "the crawler never sends more than 4 packets a second"),
+          "outgoing UDP packets per second, all kinds together; our queries wait for it and send at "
+          "most 4 a second to one address, answers to other nodes' queries are never held back"),
       Setting{"dht.keyspace",
               Kind::list,
               0,

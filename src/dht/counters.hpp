@@ -35,7 +35,7 @@ namespace bitscrape::dht {
   X(sampler_unsupported, counter) X(sampler_walks, counter) X(sampler_idle_walks, counter)                          \
   X(sampler_tracked_evicted, counter)                                                                               \
   /* inbound drops */                                                                                               \
-  X(drop_oversize, counter) X(drop_inbound_rate, counter) X(drop_bencode, counter) X(drop_krpc, counter)            \
+  X(drop_oversize, counter) X(drop_inbound_rate, counter) X(drop_inbound_blocked, counter) X(inbound_blocks, counter) X(drop_bencode, counter) X(drop_krpc, counter)            \
   X(drop_unmatched_response, counter) X(drop_response_from_self, counter) X(drop_read_only_query, counter)          \
   /* drops of learned or direct addresses */                                                                        \
   X(drop_martian_node, counter) X(drop_martian_peer, counter) X(drop_martian_source, counter)                       \

@@ -78,7 +78,7 @@ struct Node::Impl {
   void send_error(std::string_view tid, std::int64_t code, std::string_view msg, const Endpoint& to,
                   TimePoint now);
   void send_reply(const krpc::Response& r, const Endpoint& to, TimePoint now);
-  bool reserve_send(const Endpoint& to, TimePoint now);  // pacer + budget for a reply
+  void account_reply(const Endpoint& to, TimePoint now);  // a reply spends budget and pacing, never waits
 
   // ---- client
   enum class SendResult : std::uint8_t { Sent, Deferred, Failed };
@@ -171,7 +171,8 @@ Node::Impl::Impl(const NodeConfig& c_, DatagramSink& s, Observer* o, TimePoint n
       txns(c_.client.max_transactions),
       budget(c_.rate.out_packets_per_second, c_.rate.out_burst),
       pacer(c_.rate.per_destination_packets, c_.rate.per_destination_window, c_.rate.pacer_slots),
-      inbound(c_.rate.in_packets_per_ip_per_second, c_.rate.in_burst_per_ip, c_.rate.inbound_slots),
+      inbound(c_.rate.in_packets_per_ip_per_second, c_.rate.in_burst_per_ip, c_.rate.inbound_slots,
+              c_.rate.in_block_duration),
       voter4(c_.external_ip.votes_needed, c_.external_ip.max_voters),
       voter6(c_.external_ip.votes_needed, c_.external_ip.max_voters),
       schedule(c_.sampler.max_tracked_nodes),
@@ -199,9 +200,16 @@ void Node::Impl::on_datagram(std::string_view datagram, const Endpoint& from, Ti
     ++c.drop_oversize;
     return;
   }
-  if (!inbound.allow(from.ip, now)) {
-    ++c.drop_inbound_rate;
-    return;
+  switch (inbound.check(from.ip, now)) {
+    case InboundLimiter::Verdict::Ok:
+      break;
+    case InboundLimiter::Verdict::Limited:
+      ++c.drop_inbound_rate;
+      ++c.inbound_blocks;
+      return;
+    case InboundLimiter::Verdict::Blocked:
+      ++c.drop_inbound_blocked;
+      return;
   }
   tokens.maybe_rotate(now);
   krpc::ParseLimits limits;
@@ -310,31 +318,17 @@ void Node::Impl::verify(TimePoint now) {
   }
 }
 
-bool Node::Impl::reserve_send(const Endpoint& to, TimePoint now) {
-  // The pacer's verdict comes first (a paced packet is counted as paced even when the budget is
-  // out too); one pacer lookup on the common path, where the budget has a token.
-  const bool budget_ok = budget.available(now);
-  const auto verdict = budget_ok ? pacer.try_send(to.ip, now) : pacer.check(to.ip, now);
-  switch (verdict) {
-    case DestinationPacer::Verdict::Paced:
-      ++c.drop_out_paced;
-      return false;
-    case DestinationPacer::Verdict::Full:
-      ++c.drop_out_pacer_full;
-      return false;
-    case DestinationPacer::Verdict::Ok:
-      break;
-  }
-  if (!budget_ok) {
-    ++c.drop_out_budget;
-    return false;
-  }
+void Node::Impl::account_reply(const Endpoint& to, TimePoint now) {
+  // Answers are never dropped for our own budget or pacing (a node that silently drops answers
+  // is a bad DHT citizen; abuse is cut on the inbound side, before decoding). They still spend
+  // the budget when it has tokens and count towards the destination's pacing, so our own
+  // queries yield to them: the budget stays the total unless answers alone exceed it.
   (void)budget.try_consume(now);
-  return true;
+  (void)pacer.try_send(to.ip, now);
 }
 
 void Node::Impl::send_reply(const krpc::Response& r, const Endpoint& to, TimePoint now) {
-  if (!reserve_send(to, now)) return;
+  account_reply(to, now);
   out.clear();
   if (!krpc::encode(r, out)) return;  // cannot happen for what we build; nothing sent
   ++c.responses_out;
@@ -345,7 +339,7 @@ void Node::Impl::send_reply(const krpc::Response& r, const Endpoint& to, TimePoi
 
 void Node::Impl::send_error(std::string_view tid, std::int64_t code, std::string_view msg, const Endpoint& to,
                             TimePoint now) {
-  if (!reserve_send(to, now)) return;
+  account_reply(to, now);
   krpc::ErrorMessage e;
   e.tid = tid;
   e.code = code;

@@ -17,18 +17,19 @@
 //   crawler: the BEP-51 sampler (keyspace walks honouring every node's interval) and,
 //           optionally, find_node on random targets to discover nodes.
 //
-// Politeness and bounds: every outgoing datagram passes the per-destination pacer (at most
-// RateConfig::per_destination_packets per window to one IP) and the global budget; replies
-// that would break either are dropped and counted, queries wait. Inbound packets over the
-// per-IP budget are dropped before decoding. Learned martian addresses are dropped unless
-// allow_private_addresses. Every map is bounded by a NodeConfig field; every drop has a
-// counter (dht/counters.hpp).
+// Politeness and bounds: every query we send passes the per-destination pacer (at most
+// RateConfig::per_destination_packets per window to one IP) and the global budget, and waits
+// when either says no. Replies to valid queries never wait and are never dropped for them
+// (they spend the budget's tokens, so our queries yield); abuse is cut on the inbound side:
+// a source over its per-IP rate and burst is ignored for RateConfig::in_block_duration
+// (libtorrent's dos_blocker), its packets dropped before decoding. Learned martian addresses are dropped
+// unless allow_private_addresses. Every map is bounded by a NodeConfig field; every drop has a counter
+// (dht/counters.hpp).
 //
 // Deviations from BEP-5 / Kademlia (details in docs/dht.md): nodes that query us enter the
-// table unconfirmed and are served to others only once they answered a ping; replies are
-// paced like queries (a peer querying us faster than the pacer allows gets no answer); a
-// get_peers reply carries `nodes` even when it carries `values`; `values` only holds peers of
-// the requester's address family; read-only nodes (NodeConfig::read_only) answer no queries.
+// table unconfirmed and are served to others only once they answered a ping; a get_peers reply carries
+// `nodes` even when it carries `values`; `values` only holds peers of the requester's address family;
+// read-only nodes (NodeConfig::read_only) answer no queries.
 //
 // Threading: single-threaded. One event-loop thread owns the Node and calls every method;
 // the sink and observer are called synchronously from inside those calls.

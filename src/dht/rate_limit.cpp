@@ -6,7 +6,9 @@
 namespace bitscrape::dht {
 
 namespace {
-double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+double seconds(Duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 }  // namespace
 
 void TokenBucket::refill(TimePoint now) noexcept {
@@ -48,12 +50,14 @@ DestinationPacer::Verdict DestinationPacer::check(const IpAddress& ip, TimePoint
     return Verdict::Paced;
   }
   // A new destination needs a way it may claim without forgetting an active one.
-  return slots_.can_claim(ip, [&](auto* set) { return inactive_way(set, now); }) ? Verdict::Ok : Verdict::Full;
+  return slots_.can_claim(ip, [&](auto* set) { return inactive_way(set, now); }) ? Verdict::Ok
+                                                                                 : Verdict::Full;
 }
 
 DestinationPacer::Verdict DestinationPacer::try_send(const IpAddress& ip, TimePoint now) noexcept {
   bool evicted = false;
-  Ring* r = slots_.slot(ip, [&](auto* set) { return inactive_way(set, now); }, evicted);
+  Ring* r = slots_.slot(
+      ip, [&](auto* set) { return inactive_way(set, now); }, evicted);
   if (r == nullptr) return Verdict::Full;
   if (r->count == packets_) {
     if (now - r->t[r->head] < window_) return Verdict::Paced;
@@ -72,10 +76,10 @@ TimePoint DestinationPacer::next_allowed(const IpAddress& ip, TimePoint now) noe
   return at > now ? at : now;
 }
 
-InboundLimiter::InboundLimiter(double rate, double burst, std::size_t slots)
-    : rate_(rate), burst_(std::max(1.0, burst)), slots_(slots) {}
+InboundLimiter::InboundLimiter(double rate, double burst, std::size_t slots, Duration block)
+    : rate_(rate), burst_(std::max(1.0, burst)), block_(block), slots_(slots) {}
 
-bool InboundLimiter::allow(const IpAddress& ip, TimePoint now) noexcept {
+InboundLimiter::Verdict InboundLimiter::check(const IpAddress& ip, TimePoint now) noexcept {
   bool evicted = false;
   State* s = slots_.slot(
       ip,
@@ -94,9 +98,16 @@ bool InboundLimiter::allow(const IpAddress& ip, TimePoint now) noexcept {
     s->tokens = std::min(burst_, s->tokens + seconds(now - s->last) * rate_);
   }
   s->last = now;
-  if (s->tokens < 1.0) return false;
+  if (now < s->blocked_until) return Verdict::Blocked;
+  if (s->tokens < 1.0) {
+    if (block_ > Duration::zero()) {
+      s->blocked_until = now + block_;
+      s->tokens = burst_;  // the block is the penalty; afterwards it starts afresh
+    }
+    return Verdict::Limited;
+  }
   s->tokens -= 1.0;
-  return true;
+  return Verdict::Ok;
 }
 
 }  // namespace bitscrape::dht

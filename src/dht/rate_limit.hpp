@@ -5,7 +5,10 @@
 //   DestinationPacer  — per destination IP, at most P packets in any window W (a ring of the
 //                       last P send times: a send is allowed when the P-th latest is ≥ W old).
 //                       libtorrent blocks IPs sending it more than ~5 packets/s.
-//   InboundLimiter    — per source IP token bucket; floods are dropped before decoding.
+//   InboundLimiter    — per source IP token bucket with a burst allowance; a source that
+//                       exhausts it is ignored for a while (libtorrent's dos_blocker); floods
+//                       are dropped before decoding. This, not pacing our answers, is how the
+//                       node protects itself: replies to valid queries are never paced.
 //
 // Per-IP state lives in IpSlots, a fixed-size set-associative table (8 ways): O(1), no
 // allocation after construction, bounded memory. The pacer never forgets a destination it
@@ -156,19 +159,28 @@ class DestinationPacer {
 
 class InboundLimiter {
  public:
-  InboundLimiter(double rate, double burst, std::size_t slots);
-  // True when a packet from `ip` is within its budget (and consumes one token).
-  bool allow(const IpAddress& ip, TimePoint now) noexcept;
+  enum class Verdict : std::uint8_t {
+    Ok,       // within its budget (one token consumed)
+    Limited,  // over its budget: this packet is dropped, and the source is now blocked
+    Blocked,  // blocked since an earlier flood: dropped unread until the block ends
+  };
+  // `rate` packets/s per source IP with a `burst` allowance; a source that exhausts its burst is
+  // ignored for `block` (libtorrent's dos_blocker: dht_block_timeout, 5 min); zero never blocks.
+  InboundLimiter(double rate, double burst, std::size_t slots, Duration block = Duration::zero());
+  Verdict check(const IpAddress& ip, TimePoint now) noexcept;
+  bool allow(const IpAddress& ip, TimePoint now) noexcept { return check(ip, now) == Verdict::Ok; }
   std::size_t evictions() const noexcept { return evictions_; }
 
  private:
   struct State {
     double tokens = 0;
     TimePoint last{};
+    TimePoint blocked_until{};
     bool init = false;
   };
   double rate_;
   double burst_;
+  Duration block_;
   IpSlots<State> slots_;
   std::size_t evictions_ = 0;
 };

@@ -8,6 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+#include <optional>
+
 #include <set>
 
 namespace bitscrape::dht {
@@ -377,50 +381,95 @@ TEST_F(NodeServerTest, ReadOnlyNodeAnswersNothing) {
   EXPECT_EQ(n.counters().drop_read_only_query, 1u);
 }
 
-TEST_F(NodeServerTest, InboundFloodIsCutPerSource) {
+TEST_F(NodeServerTest, InboundFloodIsCutPerSourceAndTheSourceIgnoredForAWhile) {
   cfg.rate.in_packets_per_ip_per_second = 10;
   cfg.rate.in_burst_per_ip = 20;
+  cfg.rate.in_block_duration = 60s;
   auto& n = make();
+  cap.sent.clear();
   for (int i = 0; i < 100; ++i) n.on_datagram(encode_query("fl", rng.id(), krpc::PingArgs{}), ep4(1), now);
-  EXPECT_EQ(n.counters().drop_inbound_rate, 80u);
+  EXPECT_EQ(cap.sent.size(), 20u) << "the burst is answered";
+  EXPECT_EQ(n.counters().drop_inbound_rate, 1u);
+  EXPECT_EQ(n.counters().inbound_blocks, 1u);
+  EXPECT_EQ(n.counters().drop_inbound_blocked, 79u);
   n.on_datagram(encode_query("ok", rng.id(), krpc::PingArgs{}), ep4(2), now);
-  EXPECT_EQ(n.counters().drop_inbound_rate, 80u);
+  EXPECT_EQ(n.counters().drop_inbound_blocked + n.counters().drop_inbound_rate, 80u)
+      << "others are unaffected";
+  // Still blocked after its bucket would have refilled; answered again once the block ends.
+  now += 30s;
+  EXPECT_EQ(ask(encode_query("b1", rng.id(), krpc::PingArgs{}), ep4(1)), nullptr);
+  now += 31s;
+  EXPECT_NE(ask(encode_query("b2", rng.id(), krpc::PingArgs{}), ep4(1)), nullptr);
 }
 
-TEST_F(NodeServerTest, RepliesArePacedPerDestination) {
+// What a stranger's client does within a second, from one address: every query is answered
+// (our pacing and budget are for our own queries; answers never wait for them).
+TEST_F(NodeServerTest, AClientsBurstFromOneAddressIsAllAnswered) {
+  cfg.rate.out_packets_per_second = 5;  // a budget our own traffic has exhausted ...
+  cfg.rate.out_burst = 1;
   auto& n = make();
-  cap.sent.clear();
-  for (int i = 0; i < 10; ++i) n.on_datagram(encode_query("pq", rng.id(), krpc::PingArgs{}), ep4(1), now);
-  EXPECT_EQ(cap.sent.size(), cfg.rate.per_destination_packets);
-  EXPECT_EQ(n.counters().drop_out_paced, 10u - cfg.rate.per_destination_packets);
-  now += 1s;
-  cap.sent.clear();
-  n.on_datagram(encode_query("pq", rng.id(), krpc::PingArgs{}), ep4(1), now);
-  EXPECT_EQ(cap.sent.size(), 1u);
+  const Endpoint client = ep4(77);
+  const auto client_id = rng.id();
+  const auto ih = rng.id();
+  std::map<std::string, int> answered;
+  std::optional<std::string> token;
+  const auto send = [&](std::string_view tid, krpc::QueryArgs args) {
+    cap.sent.clear();
+    n.on_datagram(encode_query(tid, client_id, std::move(args)), client, now);
+    n.tick(now);  // as the event loop would: the verification ping to the new node goes out too
+    for (const auto& d : cap.sent) {
+      if (d.to != client) continue;
+      Decoded m(d.bytes);
+      if (const auto* r = m.response()) {
+        ++answered[std::string(r->tid)];
+        if (r->token) token = std::string(*r->token);
+      }
+    }
+    now += 100ms;
+  };
+  send("p1", krpc::PingArgs{});
+  send("f1", krpc::FindNodeArgs{rng.id(), {}});
+  send("g1", krpc::GetPeersArgs{ih, {}, false, false});
+  ASSERT_TRUE(token);
+  send("a1", krpc::AnnouncePeerArgs{ih, 6881, false, false, *token});
+  send("g2", krpc::GetPeersArgs{rng.id(), {}, false, false});
+  send("g3", krpc::GetPeersArgs{rng.id(), {}, false, false});
+  for (const char* tid : {"p1", "f1", "g1", "a1", "g2", "g3"}) EXPECT_EQ(answered[tid], 1) << tid;
+  EXPECT_EQ(n.counters().announces_stored, 1u);
+  EXPECT_EQ(n.counters().drop_out_paced + n.counters().drop_out_budget, 0u);
 }
 
-TEST_F(NodeServerTest, GlobalBudgetCapsReplies) {
+TEST_F(NodeServerTest, RepliesSpendTheBudgetSoOurQueriesYield) {
   cfg.rate.out_packets_per_second = 10;
   cfg.rate.out_burst = 5;
   auto& n = make();
   cap.sent.clear();
   for (std::uint32_t i = 0; i < 20; ++i)
     n.on_datagram(encode_query("gb", rng.id(), krpc::PingArgs{}), ep4(i), now);
-  EXPECT_EQ(cap.sent.size(), 5u);
-  EXPECT_EQ(n.counters().drop_out_budget, 15u);
-  // Raised at run time (the crawler's control): the new burst applies after a refill.
-  n.set_packet_budget(1000, 50);
-  now += 1s;
+  EXPECT_EQ(cap.sent.size(), 20u) << "every answer goes out";
+  EXPECT_EQ(n.counters().drop_out_budget, 0u);
+  // The answers took the budget's tokens: our own queries (the verification pings of the 20
+  // nodes that just queried us) wait for the refill, then go out within it (10/s, burst 5).
   cap.sent.clear();
-  for (std::uint32_t i = 100; i < 140; ++i)
-    n.on_datagram(encode_query("gb", rng.id(), krpc::PingArgs{}), ep4(i), now);
-  EXPECT_EQ(cap.sent.size(), 40u);
-  // Lowered to zero: nothing goes out once the bucket is empty.
+  n.tick(now);
+  EXPECT_EQ(cap.sent.size(), 0u);
+  std::size_t pings = 0;
+  for (int second = 0; second < 10; ++second) {
+    now += 1s;
+    cap.sent.clear();
+    n.tick(now);
+    EXPECT_LE(cap.sent.size(), 10u) << "our queries stay within the budget";
+    pings += cap.sent.size();
+  }
+  EXPECT_GT(pings, 0u);
+  EXPECT_GT(n.counters().verification_pings, 0u);
+  // A budget lowered to nothing at run time (the crawler's control) still answers.
   n.set_packet_budget(0, 1);
+  now += 1s;
   cap.sent.clear();
   for (std::uint32_t i = 200; i < 210; ++i)
     n.on_datagram(encode_query("gb", rng.id(), krpc::PingArgs{}), ep4(i), now);
-  EXPECT_LE(cap.sent.size(), 1u);
+  EXPECT_EQ(cap.sent.size(), 10u);
 }
 
 TEST_F(NodeServerTest, UnmatchedResponsesAreDropped) {

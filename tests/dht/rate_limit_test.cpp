@@ -79,6 +79,19 @@ TEST(InboundLimiter, FloodIsCutAfterTheBurst) {
   EXPECT_TRUE(lim.allow(ip, at(100ms)));  // refills at 10/s
 }
 
+TEST(InboundLimiter, AFlooderIsBlockedForTheBlockDuration) {
+  using IV = InboundLimiter::Verdict;
+  InboundLimiter lim(10, 20, 64, 60s);
+  const auto ip = ep4(1).ip;
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(lim.check(ip, at(0ms)), IV::Ok);
+  EXPECT_EQ(lim.check(ip, at(0ms)), IV::Limited);  // the packet that empties the burst starts the block
+  EXPECT_EQ(lim.check(ip, at(0ms)), IV::Blocked);
+  EXPECT_EQ(lim.check(ip, at(30000ms)), IV::Blocked);  // refilled, but still ignored
+  EXPECT_EQ(lim.check(ep4(2).ip, at(30000ms)), IV::Ok);
+  EXPECT_EQ(lim.check(ip, at(60000ms)), IV::Ok);  // forgiven, with a fresh burst
+  for (int i = 0; i < 19; ++i) EXPECT_EQ(lim.check(ip, at(60000ms)), IV::Ok);
+}
+
 TEST(InboundLimiter, EvictsTheLeastRecentSourceWhenFull) {
   InboundLimiter lim(1, 1, 8);
   for (std::uint32_t i = 0; i < 8; ++i) EXPECT_TRUE(lim.allow(ep4(i).ip, at(std::chrono::milliseconds(i))));
