@@ -1,5 +1,9 @@
-// One behavioural suite, run against every Store backend (memory, SQLite).
+// One behavioural suite, run against every Store backend (memory, SQLite, PostgreSQL).
+// The PostgreSQL instances run against a real server (pg_test_db.hpp): under ctest the
+// storage_postgres fixture starts a private cluster; run directly, the binary starts its own.
+#include "pg_test_db.hpp"
 #include "storage/memory_store.hpp"
+#include "storage/pg_store.hpp"
 #include "storage/sqlite_store.hpp"
 #include "storage_test_util.hpp"
 
@@ -21,6 +25,17 @@ struct SqliteBackend {
     SqliteOptions so;
     so.store = o;
     auto s = open_sqlite_store(dir.file("store.db"), so);
+    if (!s) throw std::runtime_error(s.error().message);
+    return std::move(s.value());
+  }
+};
+
+struct PostgresBackend {
+  // A fresh database per open (reopen_with() asks for a fresh store).
+  static std::unique_ptr<Store> open(const StoreOptions& o, const TempDir&) {
+    PgOptions po;
+    po.store = o;
+    auto s = open_pg_store(test_support::fresh_pg_database(), po);
     if (!s) throw std::runtime_error(s.error().message);
     return std::move(s.value());
   }
@@ -78,11 +93,13 @@ class BackendNames {
  public:
   template <class T>
   static std::string GetName(int) {
-    return std::is_same_v<T, MemoryBackend> ? "Memory" : "Sqlite";
+    if (std::is_same_v<T, MemoryBackend>) return "Memory";
+    if (std::is_same_v<T, SqliteBackend>) return "Sqlite";
+    return "Postgres";
   }
 };
 
-using Backends = ::testing::Types<MemoryBackend, SqliteBackend>;
+using Backends = ::testing::Types<MemoryBackend, SqliteBackend, PostgresBackend>;
 TYPED_TEST_SUITE(StoreTest, Backends, BackendNames);
 
 // ---------------------------------------------------------------- nodes
