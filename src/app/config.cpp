@@ -123,7 +123,7 @@ struct Reader {
 // Every key we accept, by section: the one list check_keys() and config_keys() use.
 const std::vector<std::pair<std::string, std::set<std::string>>>& key_table() {
   static const std::vector<std::pair<std::string, std::set<std::string>>> keys = {
-      {"database", {"path", "store_info_dicts"}},
+      {"database", {"path", "url", "store_info_dicts"}},
       {"dht", {"listen", "bootstrap", "allow_private_addresses", "packet_budget", "keyspace", "sample_walks",
                "max_lookups"}},
       {"fetch", {"max_connections", "max_connections_per_ip", "peers_per_infohash", "attempts_per_infohash",
@@ -191,7 +191,19 @@ Result<void, std::string> load_config_string(std::string_view text, CrawlConfig&
 
   if (const auto* s = section(root, "database", r)) {
     r.check_keys(*s, "database", keys_of("database"));
-    if (auto v = r.string(*s, "database", "path")) c.database = *v;
+    auto path = r.string(*s, "database", "path");
+    auto url = r.string(*s, "database", "url");
+    if (path) c.database = *path;
+    if (url) {
+      if (path) {
+        r.fail(*s->get("url"), "database.url",
+               "set either database.path (SQLite) or database.url (PostgreSQL), not both");
+      } else if (!url->starts_with("postgresql://") && !url->starts_with("postgres://")) {
+        r.fail(*s->get("url"), "database.url", "must be a PostgreSQL URI: postgresql://user@host:port/dbname");
+      } else {
+        c.database = *url;
+      }
+    }
     r.boolean(*s, "database", "store_info_dicts", c.store_info_dicts);
   }
   if (const auto* s = section(root, "dht", r)) {

@@ -36,7 +36,7 @@ void register_crawl(CLI::App& app) {
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--config", o->config, "TOML config file (default: $XDG_CONFIG_HOME/bitscrape/config.toml if present)");
-  cmd->add_option("--db", o->db, "SQLite database file (default: $XDG_DATA_HOME/bitscrape/bitscrape.db)");
+  cmd->add_option("--db", o->db, "SQLite database file, or a PostgreSQL URI postgresql://user@host:port/dbname (default: $XDG_DATA_HOME/bitscrape/bitscrape.db)");
   cmd->add_option("--listen", o->listen, "UDP address for the DHT node, IP:PORT (repeatable: one IPv4, one IPv6)");
   cmd->add_option("--bootstrap", o->bootstrap, "Bootstrap node HOST:PORT (repeatable; replaces the defaults)");
   cmd->add_flag("--allow-private-addresses", o->allow_private,
