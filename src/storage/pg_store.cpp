@@ -868,6 +868,66 @@ class PgStore final : public Store {
     }
   }
 
+  StoreResult<std::uint64_t> for_each_node(const NodeVisitor& visit) override {
+    std::uint64_t visited = 0;
+    std::string after_ip;  // the empty bytea sorts before every address
+    std::int64_t after_port = -1;
+    for (;;) {
+      std::vector<NodeRecord> chunk;
+      {
+        std::lock_guard lock(mu_);
+        auto r = db_->run(
+            "SELECT ip, port, id, last_seen, good FROM nodes WHERE (ip, port) > ($1, $2) ORDER BY ip, port LIMIT $3",
+            Params{}.bytes(after_ip).integer(after_port).integer(static_cast<std::int64_t>(detail::kExportChunk)),
+            "export nodes");
+        if (!r) return Unexpected<Error>{r.error()};
+        for (int i = 0; i < r->size(); ++i) {
+          NodeRecord n;
+          n.endpoint = endpoint_from(r->bytes(i, 0), r->integer(i, 1));
+          if (auto id = NodeId::from_bytes(r->bytes(i, 2))) n.id = *id;
+          n.last_seen = from_unix(r->integer(i, 3));
+          n.good = r->boolean(i, 4);
+          chunk.push_back(n);
+        }
+      }
+      if (chunk.empty()) return visited;
+      after_ip = std::string(chunk.back().endpoint.ip.bytes());
+      after_port = chunk.back().endpoint.port;
+      for (const auto& n : chunk) {
+        ++visited;
+        if (!visit(n)) return visited;
+      }
+    }
+  }
+
+  StoreResult<std::uint64_t> for_each_counter_sample(const CounterVisitor& visit) override {
+    std::uint64_t visited = 0;
+    std::int64_t after = INT64_MIN;
+    for (;;) {
+      std::vector<CounterSample> chunk;  // a few instants, each with all its samples
+      {
+        std::lock_guard lock(mu_);
+        auto r = db_->run(
+            "SELECT c.at, n.name, c.value FROM counter_samples c JOIN counter_names n ON n.id = c.name_id "
+            "WHERE c.at IN (SELECT DISTINCT at FROM counter_samples WHERE at > $1 ORDER BY at LIMIT $2) "
+            "ORDER BY c.at, n.name",
+            Params{}.integer(after).integer(static_cast<std::int64_t>(detail::kExportChunk / 4)), "export counters");
+        if (!r) return Unexpected<Error>{r.error()};
+        for (int i = 0; i < r->size(); ++i) {
+          const auto at = from_unix(r->integer(i, 0));
+          if (chunk.empty() || chunk.back().at != at) chunk.push_back(CounterSample{at, {}});
+          chunk.back().values.emplace_back(r->bytes(i, 1), r->integer(i, 2));
+        }
+      }
+      if (chunk.empty()) return visited;
+      after = to_unix(chunk.back().at);
+      for (const auto& c : chunk) {
+        ++visited;
+        if (!visit(c)) return visited;
+      }
+    }
+  }
+
   StoreResult<StoreStats> stats() override {
     std::lock_guard lock(mu_);
     auto r =
@@ -1578,6 +1638,12 @@ StoreResult<std::unique_ptr<Store>> open_pg_store(const std::string& uri, const 
     if (!v) return Unexpected<Error>{v.error()};
     const int known = static_cast<int>(migrations.size());
     if (*v > known) return Unexpected<Error>{too_new(*v, known)};
+    if (*v == 0) {
+      return fail(
+          ErrorCode::Migration,
+          "no bitscrape data in this database yet: run `bitscrape crawl --db URI` or `bitscrape migrate "
+          "--from FILE --to URI` first");
+    }
     if (*v < known) {
       return fail(ErrorCode::Migration, "database schema v" + std::to_string(*v) + " needs migrating to v" +
                                             std::to_string(known) + "; open it read-write once (" +

@@ -644,6 +644,71 @@ class SqliteStore final : public Store {
     }
   }
 
+  StoreResult<std::uint64_t> for_each_node(const NodeVisitor& visit) override {
+    std::uint64_t visited = 0;
+    std::string after_ip;  // the empty blob sorts before every address
+    std::int64_t after_port = -1;
+    for (;;) {
+      std::vector<NodeRecord> chunk;
+      {
+        std::lock_guard lock(mu_);
+        auto s = db_->prepare(
+            "SELECT ip, port, id, last_seen, good FROM nodes WHERE (ip, port) > (?1, ?2) ORDER BY ip, port LIMIT ?3");
+        if (!s) return Unexpected<Error>{s.error()};
+        s->bind_blob(1, after_ip).bind(2, after_port).bind(3, static_cast<std::int64_t>(detail::kExportChunk));
+        for (;;) {
+          auto row = next_row(*db_, *s, "export nodes");
+          if (!row) return Unexpected<Error>{row.error()};
+          if (!*row) break;
+          NodeRecord n;
+          n.endpoint = endpoint_from(s->blob(0), s->integer(1));
+          if (auto id = NodeId::from_bytes(s->blob(2))) n.id = *id;
+          n.last_seen = from_unix(s->integer(3));
+          n.good = s->integer(4) != 0;
+          chunk.push_back(n);
+        }
+      }
+      if (chunk.empty()) return visited;
+      after_ip = std::string(chunk.back().endpoint.ip.bytes());
+      after_port = chunk.back().endpoint.port;
+      for (const auto& n : chunk) {
+        ++visited;
+        if (!visit(n)) return visited;
+      }
+    }
+  }
+
+  StoreResult<std::uint64_t> for_each_counter_sample(const CounterVisitor& visit) override {
+    std::uint64_t visited = 0;
+    std::int64_t after = INT64_MIN;
+    for (;;) {
+      std::vector<CounterSample> chunk;  // a few instants, each with all its samples
+      {
+        std::lock_guard lock(mu_);
+        auto s = db_->prepare(
+            "SELECT c.at, n.name, c.value FROM counter_samples c JOIN counter_names n ON n.id = c.name_id "
+            "WHERE c.at IN (SELECT DISTINCT at FROM counter_samples WHERE at > ?1 ORDER BY at LIMIT ?2) "
+            "ORDER BY c.at, n.name");
+        if (!s) return Unexpected<Error>{s.error()};
+        s->bind(1, after).bind(2, static_cast<std::int64_t>(detail::kExportChunk / 4));
+        for (;;) {
+          auto row = next_row(*db_, *s, "export counters");
+          if (!row) return Unexpected<Error>{row.error()};
+          if (!*row) break;
+          const auto at = from_unix(s->integer(0));
+          if (chunk.empty() || chunk.back().at != at) chunk.push_back(CounterSample{at, {}});
+          chunk.back().values.emplace_back(std::string(s->text(1)), s->integer(2));
+        }
+      }
+      if (chunk.empty()) return visited;
+      after = to_unix(chunk.back().at);
+      for (const auto& c : chunk) {
+        ++visited;
+        if (!visit(c)) return visited;
+      }
+    }
+  }
+
   StoreResult<StoreStats> stats() override {
     std::lock_guard lock(mu_);
     auto s = db_->prepare("SELECT nodes, infohashes, torrents, files, peers, pending, failed FROM totals WHERE id = 0");
