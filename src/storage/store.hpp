@@ -1,7 +1,7 @@
 // Store: the persistence interface the crawler writes to and the CLI and web UI read from.
 //
 // Backends: SQLite (sqlite_store.hpp, the embedded default), in-memory (memory_store.hpp, for
-// tests) and later PostgreSQL; all satisfy the same contract, and tests/storage runs one typed
+// tests) and PostgreSQL (pg_store.hpp, a shared server); all satisfy the same contract, and tests/storage runs one typed
 // suite against every backend.
 //
 // Writes come in batches: write(batch) applies a whole WriteBatch in ONE transaction (all or
