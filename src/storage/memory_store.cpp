@@ -31,20 +31,6 @@ struct Indexed {
   std::vector<std::string> path_tokens;
 };
 
-TorrentSummary summary_of(const TorrentRecord& t) {
-  TorrentSummary s;
-  s.id = t.id;
-  s.infohash_v1 = t.infohash_v1;
-  s.infohash_v2 = t.infohash_v2;
-  s.name = t.name;
-  s.total_size = t.total_size;
-  s.file_count = t.file_count;
-  s.is_private = t.is_private;
-  s.discovered_at = t.discovered_at;
-  s.fetched_at = t.fetched_at;
-  return s;
-}
-
 std::size_t term_frequency(const std::vector<std::string>& doc, const std::string& token, bool prefix) {
   std::size_t n = 0;
   for (const auto& t : doc) {
@@ -263,7 +249,7 @@ class MemoryStore final : public Store {
       case SortKey::Name: ordered([](const Hit& h) { return std::string_view(h.t->name); }); break;
     }
     for (std::size_t i = q.offset; i < hits.size() && page.items.size() < q.limit; ++i) {
-      page.items.push_back(summary_of(*hits[i].t));
+      page.items.push_back(detail::summary_of(*hits[i].t));
     }
     return page;
   }

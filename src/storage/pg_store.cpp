@@ -490,22 +490,13 @@ class PgStore final : public Store {
  public:
   PgStore(std::unique_ptr<Conn> c, const PgOptions& o) : db_(std::move(c)), opt_(o), zstd_(o.zstd_level) {}
 
-  void prepare(WriteBatch& batch) const override {
-    ZstdCompressor zstd(opt_.zstd_level);
-    batch.encoded.clear();
-    batch.encoded.reserve(batch.torrents.size());
-    for (const auto& t : batch.torrents) batch.encoded.push_back(encode_torrent(t, zstd));
-  }
+  void prepare(WriteBatch& batch) const override { detail::encode_batch(batch, opt_.store, opt_.zstd_level); }
 
   StoreResult<WriteReport> write(const WriteBatch& batch) override {
     if (opt_.read_only) return fail(ErrorCode::ReadOnly, "this store was opened read-only");
     std::lock_guard lock(mu_);
     std::vector<EncodedTorrent> own;
-    if (batch.encoded.size() != batch.torrents.size()) {
-      own.reserve(batch.torrents.size());
-      for (const auto& t : batch.torrents) own.push_back(encode_torrent(t, zstd_));
-    }
-    const std::span<const EncodedTorrent> encoded = own.empty() ? std::span(batch.encoded) : std::span(own);
+    const auto encoded = detail::encoded_torrents(batch, opt_.store, zstd_, own);
     BS_TRY(db_->exec("BEGIN", "begin write transaction"));
     WriteReport report;
     auto applied = apply(batch, encoded, report);
@@ -729,15 +720,10 @@ class PgStore final : public Store {
           db_->run("SELECT t.id, " + key + " FROM torrents t" + where + " ORDER BY t.id DESC LIMIT " + lim, p,
                    "search");
       if (!r) return Unexpected<Error>{r.error()};
-      struct Candidate {
-        std::int64_t id;
-        double number;     // relevance, size or time
-        std::string name;  // Name sort only
-      };
-      std::vector<Candidate> cands;
+      std::vector<detail::SearchCandidate> cands;
       cands.reserve(static_cast<std::size_t>(r->size()));
       for (int i = 0; i < r->size(); ++i) {
-        Candidate c{r->integer(i, 0), 0, {}};
+        detail::SearchCandidate c{r->integer(i, 0), 0, {}};
         if (sort == SortKey::Relevance) {
           c.number = search_relevance(document_hits(r->text(i, 1), parsed),
                                       static_cast<std::size_t>(r->integer(i, 2)));
@@ -748,33 +734,9 @@ class PgStore final : public Store {
         }
         cands.push_back(std::move(c));
       }
-      page.window_limited = cands.size() > q.window;
-      if (page.window_limited) cands.pop_back();  // the oldest: outside the window
-      std::uint64_t n = cands.size();
-      if (page.window_limited && q.count_limit > q.window) {
-        auto c = count_matches(q.count_limit + 1);
-        if (!c) return Unexpected<Error>{c.error()};
-        n = *c;
-      } else if (page.window_limited) {
-        n = q.count_limit + 1;
-      }
-      page.total = std::min<std::uint64_t>(n, q.count_limit);
-      page.total_exact = n <= q.count_limit;
-      const std::size_t end = std::min(cands.size(), q.offset + q.limit);
-      if (q.offset < end) {
-        auto before = [&](const Candidate& a, const Candidate& b) {
-          if (sort == SortKey::Relevance) return a.number != b.number ? a.number > b.number : a.id > b.id;
-          if (sort == SortKey::Name) {
-            if (a.name != b.name) return desc ? a.name > b.name : a.name < b.name;
-          } else if (a.number != b.number) {
-            return desc ? a.number > b.number : a.number < b.number;
-          }
-          return desc ? a.id > b.id : a.id < b.id;
-        };
-        std::partial_sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(end), cands.end(),
-                          before);
-        for (std::size_t i = q.offset; i < end; ++i) ids.push_back(cands[i].id);
-      }
+      auto ordered = detail::order_window(cands, q, sort, desc, page, count_matches);
+      if (!ordered) return Unexpected<Error>{ordered.error()};
+      ids = std::move(ordered.value());
     } else {
       // Size or Discovered without text: an index gives the order; count separately.
       auto c = count_matches(q.count_limit + 1);
@@ -808,124 +770,97 @@ class PgStore final : public Store {
     for (const auto id : ids) {
       auto it = rows.find(id);
       if (it == rows.end()) continue;
-      const TorrentRecord& t = it->second;
-      TorrentSummary sum;
-      sum.id = t.id;
-      sum.infohash_v1 = t.infohash_v1;
-      sum.infohash_v2 = t.infohash_v2;
-      sum.name = t.name;
-      sum.total_size = t.total_size;
-      sum.file_count = t.file_count;
-      sum.is_private = t.is_private;
-      sum.discovered_at = t.discovered_at;
-      sum.fetched_at = t.fetched_at;
-      page.items.push_back(std::move(sum));
+      page.items.push_back(detail::summary_of(it->second));
     }
     return page;
   }
 
   StoreResult<std::uint64_t> for_each_torrent(const ExportOptions& options,
                                               const TorrentVisitor& visit) override {
-    std::uint64_t visited = 0;
     std::int64_t after = 0;
-    for (;;) {
-      StoreResult<std::vector<TorrentRecord>> chunk = std::vector<TorrentRecord>{};
-      {
-        std::lock_guard lock(mu_);
-        chunk = load_torrents("t.id > $1 ORDER BY t.id LIMIT " + std::to_string(detail::kExportChunk),
-                              Params{}.integer(after), options);
-      }
-      if (!chunk) return Unexpected<Error>{chunk.error()};
-      if (chunk->empty()) return visited;
-      after = chunk->back().id;
-      for (const auto& t : *chunk) {
-        ++visited;
-        if (!visit(t)) return visited;
-      }
-    }
+    return detail::stream_chunks<TorrentRecord>(
+        [&](std::vector<TorrentRecord>& chunk) -> Status {
+          std::lock_guard lock(mu_);
+          auto ts = load_torrents("t.id > $1 ORDER BY t.id LIMIT " + std::to_string(detail::kExportChunk),
+                                  Params{}.integer(after), options);
+          if (!ts) return Unexpected<Error>{ts.error()};
+          chunk = std::move(ts.value());
+          if (!chunk.empty()) after = chunk.back().id;
+          return {};
+        },
+        visit);
   }
 
   StoreResult<std::uint64_t> for_each_without_metadata(const InfohashVisitor& visit) override {
-    std::uint64_t visited = 0;
     std::string after;  // the empty bytea sorts before every key
-    for (;;) {
-      std::vector<InfohashRecord> chunk;
-      {
-        std::lock_guard lock(mu_);
-        auto r = db_->run(std::string("SELECT ") + kInfohashColumns +
-                              " FROM infohashes WHERE ih > $1 AND state <> 1 ORDER BY ih LIMIT $2",
-                          Params{}.bytes(after).integer(static_cast<std::int64_t>(detail::kExportChunk)),
-                          "export infohashes");
-        if (!r) return Unexpected<Error>{r.error()};
-        for (int i = 0; i < r->size(); ++i) chunk.push_back(infohash_from_row(*r, i));
-      }
-      if (chunk.empty()) return visited;
-      after = std::string(chunk.back().infohash.view());
-      for (const auto& h : chunk) {
-        ++visited;
-        if (!visit(h)) return visited;
-      }
-    }
+    return detail::stream_chunks<InfohashRecord>(
+        [&](std::vector<InfohashRecord>& chunk) -> Status {
+          std::lock_guard lock(mu_);
+          auto r = db_->run(std::string("SELECT ") + kInfohashColumns +
+                                " FROM infohashes WHERE ih > $1 AND state <> 1 ORDER BY ih LIMIT $2",
+                            Params{}.bytes(after).integer(static_cast<std::int64_t>(detail::kExportChunk)),
+                            "export infohashes");
+          if (!r) return Unexpected<Error>{r.error()};
+          for (int i = 0; i < r->size(); ++i) chunk.push_back(infohash_from_row(*r, i));
+          if (!chunk.empty()) after = std::string(chunk.back().infohash.view());
+          return {};
+        },
+        visit);
   }
 
   StoreResult<std::uint64_t> for_each_node(const NodeVisitor& visit) override {
-    std::uint64_t visited = 0;
     std::string after_ip;  // the empty bytea sorts before every address
     std::int64_t after_port = -1;
-    for (;;) {
-      std::vector<NodeRecord> chunk;
-      {
-        std::lock_guard lock(mu_);
-        auto r = db_->run(
-            "SELECT ip, port, id, last_seen, good FROM nodes WHERE (ip, port) > ($1, $2) ORDER BY ip, port LIMIT $3",
-            Params{}.bytes(after_ip).integer(after_port).integer(static_cast<std::int64_t>(detail::kExportChunk)),
-            "export nodes");
-        if (!r) return Unexpected<Error>{r.error()};
-        for (int i = 0; i < r->size(); ++i) {
-          NodeRecord n;
-          n.endpoint = endpoint_from(r->bytes(i, 0), r->integer(i, 1));
-          if (auto id = NodeId::from_bytes(r->bytes(i, 2))) n.id = *id;
-          n.last_seen = from_unix(r->integer(i, 3));
-          n.good = r->boolean(i, 4);
-          chunk.push_back(n);
-        }
-      }
-      if (chunk.empty()) return visited;
-      after_ip = std::string(chunk.back().endpoint.ip.bytes());
-      after_port = chunk.back().endpoint.port;
-      for (const auto& n : chunk) {
-        ++visited;
-        if (!visit(n)) return visited;
-      }
-    }
+    return detail::stream_chunks<NodeRecord>(
+        [&](std::vector<NodeRecord>& chunk) -> Status {
+          std::lock_guard lock(mu_);
+          auto r = db_->run(
+              "SELECT ip, port, id, last_seen, good FROM nodes WHERE (ip, port) > ($1, $2) ORDER BY ip, port "
+              "LIMIT $3",
+              Params{}
+                  .bytes(after_ip)
+                  .integer(after_port)
+                  .integer(static_cast<std::int64_t>(detail::kExportChunk)),
+              "export nodes");
+          if (!r) return Unexpected<Error>{r.error()};
+          for (int i = 0; i < r->size(); ++i) {
+            NodeRecord n;
+            n.endpoint = endpoint_from(r->bytes(i, 0), r->integer(i, 1));
+            if (auto id = NodeId::from_bytes(r->bytes(i, 2))) n.id = *id;
+            n.last_seen = from_unix(r->integer(i, 3));
+            n.good = r->boolean(i, 4);
+            chunk.push_back(n);
+          }
+          if (!chunk.empty()) {
+            after_ip = std::string(chunk.back().endpoint.ip.bytes());
+            after_port = chunk.back().endpoint.port;
+          }
+          return {};
+        },
+        visit);
   }
 
   StoreResult<std::uint64_t> for_each_counter_sample(const CounterVisitor& visit) override {
-    std::uint64_t visited = 0;
     std::int64_t after = INT64_MIN;
-    for (;;) {
-      std::vector<CounterSample> chunk;  // a few instants, each with all its samples
-      {
-        std::lock_guard lock(mu_);
-        auto r = db_->run(
-            "SELECT c.at, n.name, c.value FROM counter_samples c JOIN counter_names n ON n.id = c.name_id "
-            "WHERE c.at IN (SELECT DISTINCT at FROM counter_samples WHERE at > $1 ORDER BY at LIMIT $2) "
-            "ORDER BY c.at, n.name",
-            Params{}.integer(after).integer(static_cast<std::int64_t>(detail::kExportChunk / 4)), "export counters");
-        if (!r) return Unexpected<Error>{r.error()};
-        for (int i = 0; i < r->size(); ++i) {
-          const auto at = from_unix(r->integer(i, 0));
-          if (chunk.empty() || chunk.back().at != at) chunk.push_back(CounterSample{at, {}});
-          chunk.back().values.emplace_back(r->bytes(i, 1), r->integer(i, 2));
-        }
-      }
-      if (chunk.empty()) return visited;
-      after = to_unix(chunk.back().at);
-      for (const auto& c : chunk) {
-        ++visited;
-        if (!visit(c)) return visited;
-      }
-    }
+    return detail::stream_chunks<CounterSample>(
+        [&](std::vector<CounterSample>& chunk) -> Status {  // a few instants, each with all its samples
+          std::lock_guard lock(mu_);
+          auto r = db_->run(
+              "SELECT c.at, n.name, c.value FROM counter_samples c JOIN counter_names n ON n.id = c.name_id "
+              "WHERE c.at IN (SELECT DISTINCT at FROM counter_samples WHERE at > $1 ORDER BY at LIMIT $2) "
+              "ORDER BY c.at, n.name",
+              Params{}.integer(after).integer(static_cast<std::int64_t>(detail::kExportChunk / 4)),
+              "export counters");
+          if (!r) return Unexpected<Error>{r.error()};
+          for (int i = 0; i < r->size(); ++i) {
+            const auto at = from_unix(r->integer(i, 0));
+            if (chunk.empty() || chunk.back().at != at) chunk.push_back(CounterSample{at, {}});
+            chunk.back().values.emplace_back(r->bytes(i, 1), r->integer(i, 2));
+          }
+          if (!chunk.empty()) after = to_unix(chunk.back().at);
+          return {};
+        },
+        visit);
   }
 
   StoreResult<StoreStats> stats() override {
@@ -1044,23 +979,6 @@ class PgStore final : public Store {
 
   // --- writes (lock held, inside a transaction) ---
 
-  EncodedTorrent encode_torrent(const TorrentRecord& t, ZstdCompressor& zstd) const {
-    EncodedTorrent e;
-    const auto keep = detail::check_torrent(t, opt_.store);
-    if (!keep) return e;  // rejected by apply_torrents()
-    const std::span<const FileRecord> files(t.files.data(), *keep);
-    if (!implied_file(t, files) && !files.empty()) {
-      e.file_list = encode_file_list(files, zstd);
-      e.path_terms = distinct_path_terms(t.name, files, detail::kMaxIndexedPathBytes);
-    }
-    if (opt_.store.keep_info_dicts && !t.info_dict.empty()) e.info_dict = zstd.compress(t.info_dict);
-    return e;
-  }
-
-  static bool implied_file(const TorrentRecord& t, std::span<const FileRecord> files) {
-    return files.size() == 1 && t.file_count == 1 && files[0].path == t.name &&
-           files[0].length == t.total_size;
-  }
 
   Status apply(const WriteBatch& batch, std::span<const EncodedTorrent> encoded, WriteReport& report) {
     BS_TRY(apply_nodes(batch.nodes));
@@ -1323,7 +1241,7 @@ class PgStore final : public Store {
       const NewTorrent& n = fresh[i];
       const TorrentRecord& t = *n.t;
       const std::span<const FileRecord> files(t.files.data(), n.keep);
-      const bool implied = implied_file(t, files);
+      const bool implied = detail::implied_file(t, files);
       id.add(ids[i]);
       if (n.v1)
         v1.add(bytes_of(*n.v1));
@@ -1499,15 +1417,6 @@ class PgStore final : public Store {
 
 // --- opening and migrating ---
 
-Status check_migration_list(std::span<const Migration> ms) {
-  for (std::size_t i = 0; i < ms.size(); ++i) {
-    if (ms[i].version != static_cast<int>(i) + 1) {
-      return fail(ErrorCode::Internal, "migration list must be versions 1..N in order without gaps");
-    }
-  }
-  return {};
-}
-
 StoreResult<int> schema_version(Conn& db) {
   auto exists = db.run("SELECT to_regclass('schema_version') IS NOT NULL", "read schema");
   if (!exists) return Unexpected<Error>{exists.error()};
@@ -1515,12 +1424,6 @@ StoreResult<int> schema_version(Conn& db) {
   auto r = db.run("SELECT coalesce(max(version), 0) FROM schema_version", "read schema version");
   if (!r) return Unexpected<Error>{r.error()};
   return static_cast<int>(r->integer(0, 0));
-}
-
-Error too_new(int found, int known) {
-  return Error{ErrorCode::SchemaTooNew,
-               "database schema v" + std::to_string(found) + " is newer than this bitscrape understands (v" +
-                   std::to_string(known) + "); upgrade bitscrape or use another database"};
 }
 
 Status migrate(Conn& db, std::span<const Migration> ms) {
@@ -1538,7 +1441,7 @@ Status migrate(Conn& db, std::span<const Migration> ms) {
           "create schema_version"));
       auto current = schema_version(db);
       if (!current) return Unexpected<Error>{current.error()};
-      if (*current > known) return Unexpected<Error>{too_new(*current, known)};
+      if (*current > known) return Unexpected<Error>{detail::schema_too_new(*current, known)};
       if (*current >= m.version) return false;
       if (auto st = db.exec(std::string(m.sql), "migration"); !st) {
         return fail(ErrorCode::Migration, "schema migration v" + std::to_string(m.version) + " (" +
@@ -1565,7 +1468,7 @@ Status migrate(Conn& db, std::span<const Migration> ms) {
   }
   auto current = schema_version(db);
   if (!current) return Unexpected<Error>{current.error()};
-  if (*current > known) return Unexpected<Error>{too_new(*current, known)};
+  if (*current > known) return Unexpected<Error>{detail::schema_too_new(*current, known)};
   return {};
 }
 
@@ -1605,7 +1508,7 @@ StoreResult<std::unique_ptr<Store>> open_pg_store(const std::string& uri, const 
 
 StoreResult<std::unique_ptr<Store>> open_pg_store(const std::string& uri, const PgOptions& options,
                                                   std::span<const Migration> migrations) {
-  BS_TRY(check_migration_list(migrations));
+  BS_TRY(detail::check_migration_list(migrations));
   if (!is_postgres_uri(uri)) {
     return fail(ErrorCode::InvalidArgument,
                 "not a PostgreSQL URI (postgresql://user@host:port/dbname): " + uri);
@@ -1637,7 +1540,7 @@ StoreResult<std::unique_ptr<Store>> open_pg_store(const std::string& uri, const 
     auto v = schema_version(*db);
     if (!v) return Unexpected<Error>{v.error()};
     const int known = static_cast<int>(migrations.size());
-    if (*v > known) return Unexpected<Error>{too_new(*v, known)};
+    if (*v > known) return Unexpected<Error>{detail::schema_too_new(*v, known)};
     if (*v == 0) {
       return fail(
           ErrorCode::Migration,
