@@ -21,7 +21,9 @@
 //      magnetico reference (page query only: magnetico counts separately).
 //
 // Run: build/bench/bench/bench_storage [--torrents N] [--sample N] [--queries N] [--dir PATH]
-//                                      [--skip-reference] [--search-only]
+//                                      [--skip-reference] [--search-only] [--pg URI]
+// --pg URI also ingests the scale corpus into that (empty) PostgreSQL database through the same
+// StoreWriter, and runs the searches there too: ratios against SQLite in the same run.
 // --search-only reruns the searches against the scale databases a previous run left in --dir
 // (same --torrents). Environment knobs for experiments: BS_CACHE_KIB, BS_CKPT (SqliteOptions
 // cache_kib, wal_autocheckpoint_pages), BS_BATCH (records per transaction, both schemas; default
@@ -31,6 +33,7 @@
 #include "bencode/encoder.hpp"
 #include "common/hash.hpp"
 #include "storage/search_text.hpp"
+#include "storage/pg_store.hpp"
 #include "storage/sqlite_store.hpp"
 #include "storage/store_writer.hpp"
 
@@ -495,6 +498,7 @@ struct Args {
   std::string dir;
   bool reference = true;
   bool search_only = false;  // reuse the scale databases already in dir
+  std::string pg;            // --pg URI: also run the scale ingest and searches on PostgreSQL
 };
 
 Args parse(int argc, char** argv) {
@@ -511,6 +515,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--dir") a.dir = next();
     else if (k == "--skip-reference") a.reference = false;
     else if (k == "--search-only") a.search_only = true;
+    else if (k == "--pg") a.pg = next();
     else throw std::runtime_error("unknown flag " + k + " (see the comment at the top of bench_storage.cpp)");
   }
   if (a.dir.empty()) a.dir = (std::filesystem::temp_directory_path() / "bitscrape-bench-storage").string();
@@ -592,6 +597,17 @@ int run(const Args& args) {
               "%.0f B/torrent on disk\n",
               ours_rate, ours_rate * static_cast<double>(files) / args.torrents, args.torrents / last_ingest_cpu,
               static_cast<double>(file_bytes(path)) / args.torrents);
+  if (!args.pg.empty()) {
+    // The same corpus through the same StoreWriter into PostgreSQL (an empty database).
+    PgOptions po;
+    po.store.keep_info_dicts = false;
+    auto pg = open_pg_store(args.pg, po);
+    if (!pg) throw std::runtime_error(pg.error().message);
+    const double pg_rate = ingest(**pg, corpus, true);
+    std::printf("  PostgreSQL ingest with file lists:      %.0f torrents/s (%.0f torrents per CPU-second of this "
+                "process)  (ratio to SQLite %.2fx)\n",
+                pg_rate, args.torrents / last_ingest_cpu, pg_rate / ours_rate);
+  }
   if (args.reference) {
     Magnetico m(ref_path);
     ref_rate = m.ingest(corpus, true, ingest_batch());
@@ -605,8 +621,18 @@ int run(const Args& args) {
   for (int i = 0; i < args.queries; ++i) queries.push_back(qgen.query());
   SqliteOptions ro;
   ro.read_only = true;
-  auto reader = open_sqlite_store(path, ro);
-  if (!reader) throw std::runtime_error(reader.error().message);
+  auto sqlite_reader = open_sqlite_store(path, ro);
+  if (!sqlite_reader) throw std::runtime_error(sqlite_reader.error().message);
+  std::vector<std::pair<std::string, std::unique_ptr<Store>>> readers;
+  readers.emplace_back("SQLite", std::move(sqlite_reader.value()));
+  if (!args.pg.empty()) {
+    PgOptions po;
+    po.read_only = true;
+    auto pg = open_pg_store(args.pg, po);
+    if (!pg) throw std::runtime_error(pg.error().message);
+    readers.emplace_back("PostgreSQL", std::move(pg.value()));
+  }
+  for (auto& [backend, reader] : readers) {
   struct Case {
     const char* name;
     std::function<void(SearchQuery&)> shape;
@@ -618,9 +644,9 @@ int run(const Args& args) {
       {"relevance + size>=1GB", [](SearchQuery& q) { q.min_size = 1'000'000'000; }},
       {"page 3 (offset 100)", [](SearchQuery& q) { q.offset = 100; }},
   };
-  std::printf("\n  search, %d queries (40%% one word, 30%% two, 15%% word+year/1080p, 10%% prefix, 5%% miss), "
+  std::printf("\n  %s search, %d queries (40%% one word, 30%% two, 15%% word+year/1080p, 10%% prefix, 5%% miss), "
               "limit 50, default window and count limit (%zu)\n",
-              args.queries, SearchQuery{}.window);
+              backend.c_str(), args.queries, SearchQuery{}.window);
   std::printf("  %-26s %9s %9s %9s %9s %12s\n", "case", "p50 ms", "p95 ms", "p99 ms", "max ms", "avg total");
   for (const auto& c : cases) {
     std::vector<double> ms;
@@ -630,7 +656,7 @@ int run(const Args& args) {
       q.text = text;
       c.shape(q);
       const auto q0 = Clock::now();
-      auto r = (*reader)->search(q);
+      auto r = reader->search(q);
       ms.push_back(seconds_since(q0) * 1000);
       if (!r) throw std::runtime_error(r.error().message);
       totals += static_cast<double>(r->total);
@@ -651,12 +677,13 @@ int run(const Args& args) {
       q.min_size = 1'000'000'000;
       q.offset = static_cast<std::size_t>(i % 20) * 50;
       const auto q0 = Clock::now();
-      if (!(*reader)->search(q)) throw std::runtime_error("browse failed");
+      if (!reader->search(q)) throw std::runtime_error("browse failed");
       ms.push_back(seconds_since(q0) * 1000);
     }
     const auto l = percentiles(ms);
     std::printf("  %-26s %9.2f %9.2f %9.2f %9.2f\n", "browse (no text) size>=1GB", l.p50, l.p95, l.p99, l.max);
   }
+  }  // readers
   if (args.reference) {
     Magnetico m(ref_path);
     std::vector<double> ms;

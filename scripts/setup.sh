@@ -14,7 +14,7 @@ test_pkgs=(
   clang libclang-rt-14-dev transmission-daemon transmission-cli
   libgtest-dev libgmock-dev libbenchmark-dev
   libtorrent-rasterbar-dev python3-libtorrent
-  chromium
+  chromium postgresql
 )
 
 want=("${build_pkgs[@]}")

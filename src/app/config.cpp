@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 
+#include "storage/pg_store.hpp"
 #include "web/server.hpp"
 
 #include <fmt/core.h>
@@ -111,7 +112,9 @@ std::vector<std::string> endpoints_to_strings(const std::vector<Endpoint>& eps) 
 // The table. Order is documentation order; sections appear in the order of their first key.
 const std::vector<Setting>& table() {
   static const std::vector<Setting> rows = {
-      Setting{"database.path", Kind::text, 0, 0, "--db", "SQLite database file (created with its directory)",
+      Setting{"database.path", Kind::text, 0, 0, "--db",
+              "SQLite database file (created with its directory); `--db` also takes a PostgreSQL URI (a value "
+              "starting `postgresql://` or `postgres://`, as `database.url`)",
               "$XDG_DATA_HOME/bitscrape/bitscrape.db",
               [](CrawlConfig& c, const Value& v) -> Result<void, std::string> {
                 if (text(v).empty()) return Unexpected{std::string("must not be empty")};
@@ -119,6 +122,22 @@ const std::vector<Setting>& table() {
                 return ok();
               },
               [](const CrawlConfig& c) -> Value { return c.database.string(); }},
+      Setting{"database.url", Kind::text, 0, 0, "",
+              "a PostgreSQL database instead, as a libpq URI: `postgresql://user@host:port/dbname` (also "
+              "`postgres://`; `?sslmode=...` and the other libpq parameters work, a password is better kept in "
+              "`~/.pgpass`); set `path` or `url`, not both",
+              "(none)",
+              [](CrawlConfig& c, const Value& v) -> Result<void, std::string> {
+                if (text(v).empty()) return ok();  // "": no PostgreSQL database (path applies)
+                if (!storage::is_postgres_uri(text(v))) {
+                  return Unexpected{std::string("must be a PostgreSQL URI: postgresql://user@host:port/dbname")};
+                }
+                c.database = text(v);
+                return ok();
+              },
+              [](const CrawlConfig& c) -> Value {
+                return storage::is_postgres_uri(c.database.string()) ? c.database.string() : std::string();
+              }},
       boolean<&CrawlConfig::store_info_dicts>(
           "database.store_info_dicts", "",
           "keep each raw info dict (zstd-compressed); needed to download `.torrent` files"),
@@ -387,6 +406,12 @@ Result<void, std::string> load_config_string(std::string_view input, CrawlConfig
       if (find_setting(fmt::format("{}.{}", name.str(), k.str())) == nullptr) {
         return fail(v, fmt::format("{}.{}", name.str(), k.str()), "unknown key (see docs/configuration.md)");
       }
+    }
+  }
+  // The one rule across keys: a database is a SQLite file or a PostgreSQL URI, not both.
+  if (const auto* db = root.get("database"); db != nullptr && db->as_table() != nullptr) {
+    if (const auto* url = db->as_table()->get("url"); url != nullptr && db->as_table()->get("path") != nullptr) {
+      return fail(*url, "database.url", "set either database.path (SQLite) or database.url (PostgreSQL), not both");
     }
   }
   for (const auto& s : table()) {

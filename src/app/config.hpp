@@ -35,7 +35,7 @@ struct HostPort {
 
 struct CrawlConfig {
   // [database]
-  std::filesystem::path database;  // SQLite file
+  std::filesystem::path database;  // SQLite file, or a postgresql:// URI (database.url)
   bool store_info_dicts = true;    // keep the raw info dict (needed for .torrent download)
 
   // [dht]

@@ -10,7 +10,7 @@
 #include "dht/routing_table.hpp"
 #include "net/address.hpp"
 #include "net/udp.hpp"
-#include "storage/sqlite_store.hpp"
+#include "storage/open_store.hpp"
 #include "storage/store_writer.hpp"
 #include "web/live.hpp"
 #include "web/server.hpp"
@@ -210,9 +210,10 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     storage::SqliteOptions so;
     so.read_only = true;
     so.cache_kib = 16 * 1024;
-    auto st = storage::open_sqlite_store(cfg.database.string(), so);
+    auto st = storage::open_store(cfg.database.string(), so);
     if (!st) {
-      error = "web: cannot open database " + cfg.database.string() + ": " + st.error().message;
+      error = "web: cannot open database " + storage::describe_target(cfg.database.string()) + ": " +
+              st.error().message;
       return false;
     }
     web_store = std::move(st.value());
@@ -274,28 +275,34 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   }
 
   bool open_store(std::string& error) {
-    std::error_code ec;
-    if (cfg.database.has_parent_path()) std::filesystem::create_directories(cfg.database.parent_path(), ec);
-    auto lock = env.lock_database(cfg.database);
-    if (!lock) {
-      error = std::move(lock.error());
-      return false;
+    const std::string target = cfg.database.string();
+    const std::string shown = storage::describe_target(target);
+    // A SQLite file gets its directory and the one-crawler lock; a PostgreSQL server serialises
+    // its writers itself (and will share its work between crawlers: issue 11).
+    if (!storage::is_postgres_uri(target)) {
+      std::error_code ec;
+      if (cfg.database.has_parent_path()) std::filesystem::create_directories(cfg.database.parent_path(), ec);
+      auto lock = env.lock_database(cfg.database);
+      if (!lock) {
+        error = std::move(lock.error());
+        return false;
+      }
+      db_lock = std::move(lock.value());
     }
-    db_lock = std::move(lock.value());
     storage::SqliteOptions so;
     so.store.keep_info_dicts = cfg.store_info_dicts;
     so.store.max_peers_per_infohash = cfg.peers_per_infohash;
-    auto w = storage::open_sqlite_store(cfg.database.string(), so);
+    auto w = storage::open_store(target, so);
     if (!w) {
-      error = "cannot open database " + cfg.database.string() + ": " + w.error().message;
+      error = "cannot open database " + shown + ": " + w.error().message;
       return false;
     }
     write_store = std::move(w.value());
     so.read_only = true;
     so.cache_kib = 8 * 1024;  // point reads and small scans: a small page cache is enough
-    auto rd = storage::open_sqlite_store(cfg.database.string(), so);
+    auto rd = storage::open_store(target, so);
     if (!rd) {
-      error = "cannot open database " + cfg.database.string() + " for reading: " + rd.error().message;
+      error = "cannot open database " + shown + " for reading: " + rd.error().message;
       return false;
     }
     read_store = std::move(rd.value());
@@ -524,7 +531,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     std::string addrs;
     for (const auto& s : sockets) addrs += (addrs.empty() ? "" : ", ") + s->local_endpoint().to_string();
     std::fprintf(stderr, "bitscrape: DHT node %s listening on %s; database %s\n", node->id().hex().c_str(),
-                 addrs.c_str(), cfg.database.string().c_str());
+                 addrs.c_str(), storage::describe_target(cfg.database.string()).c_str());
 
     signals.async_wait([this](std::error_code ec, int) {
       if (!ec) shutdown();

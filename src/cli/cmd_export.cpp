@@ -36,7 +36,7 @@ void register_export(CLI::App& app) {
   cmd->add_flag("--all", o->all, "Also export infohashes whose metadata was not fetched (csv, jsonl)");
   cmd->add_option("-o,--output", o->output,
                   "Output file (csv, jsonl; default: standard output) or directory (torrents)");
-  cmd->add_option("--db", o->db, "SQLite database to export")->capture_default_str();
+  cmd->add_option("--db", o->db, "SQLite database file or postgresql:// URI to export")->capture_default_str();
   cmd->callback([o] {
     auto store = open_database_read_only(o->db);
 

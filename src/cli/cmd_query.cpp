@@ -36,7 +36,7 @@ void register_search(CLI::App& app) {
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("QUERY", o->query, "Words to look for (empty: the newest torrents)")->required();
-  cmd->add_option("--db", o->db, "SQLite database")->capture_default_str();
+  cmd->add_option("--db", o->db, "SQLite database file or postgresql:// URI")->capture_default_str();
   cmd->add_option("--limit", o->limit, "Results to show (at most 1000)")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, storage::kMaxSearchLimit));
@@ -69,7 +69,7 @@ void register_stats(CLI::App& app) {
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("--db", o->db, "SQLite database")->capture_default_str();
+  cmd->add_option("--db", o->db, "SQLite database file or postgresql:// URI")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print JSON");
   cmd->callback([o] {
     auto store = open_database_read_only(o->db);

@@ -30,7 +30,7 @@ void register_serve(CLI::App& app) {
   const auto defaults = app::default_config();
   o->db = defaults.database.string();
   o->web = defaults.web ? defaults.web->to_string() : "127.0.0.1:8080";
-  cmd->add_option("--db", o->db, "SQLite database to browse")->capture_default_str();
+  cmd->add_option("--db", o->db, "SQLite database file or postgresql:// URI to browse")->capture_default_str();
   cmd->add_option(
          "--web", o->web,
          "Address to serve on, IP:PORT (port 0 picks a free one); a non-loopback address needs --web-token")

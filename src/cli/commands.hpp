@@ -24,5 +24,6 @@ void register_fetch(CLI::App& app);  // fetch, fetch-batch
 void register_serve(CLI::App& app);
 void register_export(CLI::App& app);
 void register_testnet(CLI::App& app);
+void register_migrate(CLI::App& app);
 
 }  // namespace bitscrape::cli

@@ -11,7 +11,8 @@ namespace bitscrape::cli {
 
 // The default database path (the crawler's: $XDG_DATA_HOME/bitscrape/bitscrape.db).
 std::string default_database();
-// Opens `path` read-only; throws CommandFailed (exit 2) saying what to do when it cannot.
-std::unique_ptr<storage::Store> open_database_read_only(const std::string& path);
+// Opens `target` read-only — a SQLite file path, or a postgresql:// (postgres://) URI — and
+// throws CommandFailed (exit 2) saying what to do when it cannot.
+std::unique_ptr<storage::Store> open_database_read_only(const std::string& target);
 
 }  // namespace bitscrape::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   bitscrape::cli::register_serve(app);
   bitscrape::cli::register_export(app);
   bitscrape::cli::register_testnet(app);
+  bitscrape::cli::register_migrate(app);
 
   try {
     app.parse(argc, argv);

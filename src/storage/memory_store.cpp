@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <tuple>
 #include <unordered_map>
@@ -29,20 +30,6 @@ struct Indexed {
   std::vector<std::string> name_tokens;
   std::vector<std::string> path_tokens;
 };
-
-TorrentSummary summary_of(const TorrentRecord& t) {
-  TorrentSummary s;
-  s.id = t.id;
-  s.infohash_v1 = t.infohash_v1;
-  s.infohash_v2 = t.infohash_v2;
-  s.name = t.name;
-  s.total_size = t.total_size;
-  s.file_count = t.file_count;
-  s.is_private = t.is_private;
-  s.discovered_at = t.discovered_at;
-  s.fetched_at = t.fetched_at;
-  return s;
-}
 
 std::size_t term_frequency(const std::vector<std::string>& doc, const std::string& token, bool prefix) {
   std::size_t n = 0;
@@ -262,7 +249,7 @@ class MemoryStore final : public Store {
       case SortKey::Name: ordered([](const Hit& h) { return std::string_view(h.t->name); }); break;
     }
     for (std::size_t i = q.offset; i < hits.size() && page.items.size() < q.limit; ++i) {
-      page.items.push_back(summary_of(*hits[i].t));
+      page.items.push_back(detail::summary_of(*hits[i].t));
     }
     return page;
   }
@@ -357,6 +344,47 @@ class MemoryStore final : public Store {
       out.push_back({from_unix(start), value});
     }
     return out;
+  }
+
+  StoreResult<std::uint64_t> for_each_node(const NodeVisitor& visit) override {
+    std::uint64_t visited = 0;
+    std::optional<EndpointKey> after;
+    for (;;) {
+      std::vector<NodeRecord> chunk;
+      {
+        std::lock_guard lock(mu_);
+        for (auto it = after ? nodes_.upper_bound(*after) : nodes_.begin();
+             it != nodes_.end() && chunk.size() < detail::kExportChunk; ++it) {
+          chunk.push_back(it->second);
+        }
+      }
+      if (chunk.empty()) return visited;
+      after = key_of(chunk.back().endpoint);
+      for (const auto& n : chunk) {
+        ++visited;
+        if (!visit(n)) return visited;
+      }
+    }
+  }
+
+  StoreResult<std::uint64_t> for_each_counter_sample(const CounterVisitor& visit) override {
+    std::map<std::int64_t, CounterSample> by_time;  // the memory store holds it all anyway
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [name, samples] : counters_) {  // name order
+        for (const auto& [at, value] : samples) {
+          auto& c = by_time[at];
+          c.at = from_unix(at);
+          c.values.emplace_back(name, value);
+        }
+      }
+    }
+    std::uint64_t visited = 0;
+    for (const auto& [at, c] : by_time) {
+      ++visited;
+      if (!visit(c)) return visited;
+    }
+    return visited;
   }
 
   StoreResult<std::vector<std::string>> counter_names() override {

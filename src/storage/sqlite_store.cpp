@@ -236,24 +236,13 @@ class SqliteStore final : public Store {
     if (!opt_.read_only) (void)db_->exec("PRAGMA optimize", "optimize");
   }
 
-  void prepare(WriteBatch& batch) const override {
-    ZstdCompressor zstd(opt_.zstd_level);
-    batch.encoded.clear();
-    batch.encoded.reserve(batch.torrents.size());
-    for (const auto& t : batch.torrents) batch.encoded.push_back(encode_torrent(t, zstd));
-  }
+  void prepare(WriteBatch& batch) const override { detail::encode_batch(batch, opt_.store, opt_.zstd_level); }
 
   StoreResult<WriteReport> write(const WriteBatch& batch) override {
     if (opt_.read_only) return fail(ErrorCode::ReadOnly, "this store was opened read-only");
     std::lock_guard lock(mu_);
-    // An unprepared batch is encoded here, before the transaction (a StoreWriter prepares its
-    // batches on another thread: see Store::prepare()).
     std::vector<EncodedTorrent> own;
-    if (batch.encoded.size() != batch.torrents.size()) {
-      own.reserve(batch.torrents.size());
-      for (const auto& t : batch.torrents) own.push_back(encode_torrent(t, zstd_));
-    }
-    const std::span<const EncodedTorrent> encoded = own.empty() ? std::span(batch.encoded) : std::span(own);
+    const auto encoded = detail::encoded_torrents(batch, opt_.store, zstd_, own);
     BS_TRY(db_->exec("BEGIN IMMEDIATE", "begin write transaction"));
     WriteReport report;
     auto applied = apply(batch, encoded, report);
@@ -485,12 +474,7 @@ class SqliteStore final : public Store {
       const std::string sql = "SELECT t.id, " + key + from + where +
                               (text ? " ORDER BY torrents_fts.rowid DESC" : " ORDER BY t.id DESC") + " LIMIT " +
                               p(arg);
-      struct Candidate {
-        std::int64_t id;
-        double number;     // relevance, size or time
-        std::string name;  // Name sort only
-      };
-      std::vector<Candidate> cands;
+      std::vector<detail::SearchCandidate> cands;
       {
         auto s = db_->prepare(sql);
         if (!s) return Unexpected<Error>{s.error()};
@@ -500,7 +484,7 @@ class SqliteStore final : public Store {
           auto row = next_row(*db_, *s, "search");
           if (!row) return Unexpected<Error>{row.error()};
           if (!*row) break;
-          Candidate c{s->integer(0), 0, {}};
+          detail::SearchCandidate c{s->integer(0), 0, {}};
           if (sort == SortKey::Relevance) {
             c.number = search_relevance(s->real(1), static_cast<std::size_t>(s->integer(2)));
           } else if (sort == SortKey::Name) {
@@ -511,32 +495,9 @@ class SqliteStore final : public Store {
           cands.push_back(std::move(c));
         }
       }
-      page.window_limited = cands.size() > q.window;
-      if (page.window_limited) cands.pop_back();  // the oldest: outside the window
-      std::uint64_t n = cands.size();
-      if (page.window_limited && q.count_limit > q.window) {
-        auto c = count_matches(q.count_limit + 1);
-        if (!c) return Unexpected<Error>{c.error()};
-        n = *c;
-      } else if (page.window_limited) {
-        n = q.count_limit + 1;  // more than the window, and the window is at least count_limit
-      }
-      page.total = std::min<std::uint64_t>(n, q.count_limit);
-      page.total_exact = n <= q.count_limit;
-      const std::size_t end = std::min(cands.size(), q.offset + q.limit);
-      if (q.offset < end) {
-        auto before = [&](const Candidate& a, const Candidate& b) {
-          if (sort == SortKey::Relevance) return a.number != b.number ? a.number > b.number : a.id > b.id;
-          if (sort == SortKey::Name) {
-            if (a.name != b.name) return desc ? a.name > b.name : a.name < b.name;
-          } else if (a.number != b.number) {
-            return desc ? a.number > b.number : a.number < b.number;
-          }
-          return desc ? a.id > b.id : a.id < b.id;
-        };
-        std::partial_sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(end), cands.end(), before);
-        for (std::size_t i = q.offset; i < end; ++i) ids.push_back(cands[i].id);
-      }
+      auto ordered = detail::order_window(cands, q, sort, desc, page, count_matches);
+      if (!ordered) return Unexpected<Error>{ordered.error()};
+      ids = std::move(ordered.value());
     } else {
       // Size or Discovered without text: an index gives the order; count separately.
       auto c = count_matches(q.count_limit + 1);
@@ -565,18 +526,7 @@ class SqliteStore final : public Store {
       auto row = next_row(*db_, *s, "load search result");
       if (!row) return Unexpected<Error>{row.error()};
       if (*row) {
-        const TorrentRecord t = torrent_from_row(*s);
-        TorrentSummary sum;
-        sum.id = t.id;
-        sum.infohash_v1 = t.infohash_v1;
-        sum.infohash_v2 = t.infohash_v2;
-        sum.name = t.name;
-        sum.total_size = t.total_size;
-        sum.file_count = t.file_count;
-        sum.is_private = t.is_private;
-        sum.discovered_at = t.discovered_at;
-        sum.fetched_at = t.fetched_at;
-        page.items.push_back(std::move(sum));
+        page.items.push_back(detail::summary_of(torrent_from_row(*s)));
       }
       s->reset();
     }
@@ -584,64 +534,107 @@ class SqliteStore final : public Store {
   }
 
   StoreResult<std::uint64_t> for_each_torrent(const ExportOptions& options, const TorrentVisitor& visit) override {
-    std::uint64_t visited = 0;
     std::int64_t after = 0;
-    for (;;) {
-      std::vector<TorrentRecord> chunk;
-      {
-        std::lock_guard lock(mu_);
-        std::vector<std::int64_t> ids;
-        {
-          auto s = db_->prepare("SELECT id FROM torrents WHERE id > ?1 ORDER BY id LIMIT ?2");
-          if (!s) return Unexpected<Error>{s.error()};
-          s->bind(1, after).bind(2, static_cast<std::int64_t>(detail::kExportChunk));
-          for (;;) {
-            auto row = next_row(*db_, *s, "export torrents");
-            if (!row) return Unexpected<Error>{row.error()};
-            if (!*row) break;
-            ids.push_back(s->integer(0));
+    return detail::stream_chunks<TorrentRecord>(
+        [&](std::vector<TorrentRecord>& chunk) -> Status {
+          std::lock_guard lock(mu_);
+          std::vector<std::int64_t> ids;
+          {
+            auto s = db_->prepare("SELECT id FROM torrents WHERE id > ?1 ORDER BY id LIMIT ?2");
+            if (!s) return Unexpected<Error>{s.error()};
+            s->bind(1, after).bind(2, static_cast<std::int64_t>(detail::kExportChunk));
+            for (;;) {
+              auto row = next_row(*db_, *s, "export torrents");
+              if (!row) return Unexpected<Error>{row.error()};
+              if (!*row) break;
+              ids.push_back(s->integer(0));
+            }
           }
-        }
-        for (const auto id : ids) {
-          auto t = load_torrent(id, options);
-          if (!t) return Unexpected<Error>{t.error()};
-          chunk.push_back(std::move(t.value()));
-        }
-      }
-      if (chunk.empty()) return visited;
-      after = chunk.back().id;
-      for (const auto& t : chunk) {
-        ++visited;
-        if (!visit(t)) return visited;
-      }
-    }
+          for (const auto id : ids) {
+            auto t = load_torrent(id, options);
+            if (!t) return Unexpected<Error>{t.error()};
+            chunk.push_back(std::move(t.value()));
+          }
+          if (!chunk.empty()) after = chunk.back().id;
+          return {};
+        },
+        visit);
   }
 
   StoreResult<std::uint64_t> for_each_without_metadata(const InfohashVisitor& visit) override {
-    std::uint64_t visited = 0;
     std::string after;  // empty blob sorts before every key
-    for (;;) {
-      std::vector<InfohashRecord> chunk;
-      {
-        std::lock_guard lock(mu_);
-        auto s = db_->prepare(std::string("SELECT ") + kInfohashColumns +
-                              " FROM infohashes WHERE ih > ?1 AND state <> 1 ORDER BY ih LIMIT ?2");
-        if (!s) return Unexpected<Error>{s.error()};
-        s->bind_blob(1, after).bind(2, static_cast<std::int64_t>(detail::kExportChunk));
-        for (;;) {
-          auto row = next_row(*db_, *s, "export infohashes");
-          if (!row) return Unexpected<Error>{row.error()};
-          if (!*row) break;
-          chunk.push_back(infohash_from_row(*s));
-        }
-      }
-      if (chunk.empty()) return visited;
-      after = std::string(chunk.back().infohash.view());
-      for (const auto& r : chunk) {
-        ++visited;
-        if (!visit(r)) return visited;
-      }
-    }
+    return detail::stream_chunks<InfohashRecord>(
+        [&](std::vector<InfohashRecord>& chunk) -> Status {
+          std::lock_guard lock(mu_);
+          auto s = db_->prepare(std::string("SELECT ") + kInfohashColumns +
+                                " FROM infohashes WHERE ih > ?1 AND state <> 1 ORDER BY ih LIMIT ?2");
+          if (!s) return Unexpected<Error>{s.error()};
+          s->bind_blob(1, after).bind(2, static_cast<std::int64_t>(detail::kExportChunk));
+          for (;;) {
+            auto row = next_row(*db_, *s, "export infohashes");
+            if (!row) return Unexpected<Error>{row.error()};
+            if (!*row) break;
+            chunk.push_back(infohash_from_row(*s));
+          }
+          if (!chunk.empty()) after = std::string(chunk.back().infohash.view());
+          return {};
+        },
+        visit);
+  }
+
+  StoreResult<std::uint64_t> for_each_node(const NodeVisitor& visit) override {
+    std::string after_ip;  // the empty blob sorts before every address
+    std::int64_t after_port = -1;
+    return detail::stream_chunks<NodeRecord>(
+        [&](std::vector<NodeRecord>& chunk) -> Status {
+          std::lock_guard lock(mu_);
+          auto s = db_->prepare(
+              "SELECT ip, port, id, last_seen, good FROM nodes WHERE (ip, port) > (?1, ?2) ORDER BY ip, port LIMIT ?3");
+          if (!s) return Unexpected<Error>{s.error()};
+          s->bind_blob(1, after_ip).bind(2, after_port).bind(3, static_cast<std::int64_t>(detail::kExportChunk));
+          for (;;) {
+            auto row = next_row(*db_, *s, "export nodes");
+            if (!row) return Unexpected<Error>{row.error()};
+            if (!*row) break;
+            NodeRecord n;
+            n.endpoint = endpoint_from(s->blob(0), s->integer(1));
+            if (auto id = NodeId::from_bytes(s->blob(2))) n.id = *id;
+            n.last_seen = from_unix(s->integer(3));
+            n.good = s->integer(4) != 0;
+            chunk.push_back(n);
+          }
+          if (!chunk.empty()) {
+            after_ip = std::string(chunk.back().endpoint.ip.bytes());
+            after_port = chunk.back().endpoint.port;
+          }
+          return {};
+        },
+        visit);
+  }
+
+  StoreResult<std::uint64_t> for_each_counter_sample(const CounterVisitor& visit) override {
+    std::int64_t after = INT64_MIN;
+    return detail::stream_chunks<CounterSample>(
+        [&](std::vector<CounterSample>& chunk) -> Status {  // a few instants, each with all its samples
+          std::lock_guard lock(mu_);
+          auto s = db_->prepare(
+              "SELECT c.at, n.name, c.value FROM counter_samples c JOIN counter_names n ON n.id = c.name_id "
+              "WHERE c.at IN (SELECT DISTINCT at FROM counter_samples WHERE at > ?1 ORDER BY at LIMIT ?2) "
+              "ORDER BY c.at, n.name");
+          if (!s) return Unexpected<Error>{s.error()};
+          s->bind(1, after).bind(2, static_cast<std::int64_t>(detail::kExportChunk / 4));
+          for (;;) {
+            auto row = next_row(*db_, *s, "export counters");
+            if (!row) return Unexpected<Error>{row.error()};
+            if (!*row) break;
+            const auto at = from_unix(s->integer(0));
+            if (chunk.empty() || chunk.back().at != at) chunk.push_back(CounterSample{at, {}});
+            chunk.back().values.emplace_back(std::string(s->text(1)), s->integer(2));
+          }
+          if (!chunk.empty()) after = to_unix(chunk.back().at);
+          return {};
+        },
+        visit);
   }
 
   StoreResult<StoreStats> stats() override {
@@ -763,27 +756,6 @@ class SqliteStore final : public Store {
 
   // --- writes (lock held, inside a transaction) ---
 
-  // What write() stores for a torrent besides its row; depends only on the record and the
-  // options, so it can be computed on any thread (prepare()).
-  EncodedTorrent encode_torrent(const TorrentRecord& t, ZstdCompressor& zstd) const {
-    EncodedTorrent e;
-    const auto keep = detail::check_torrent(t, opt_.store);
-    if (!keep) return e;  // rejected by apply_torrent()
-    const std::span<const FileRecord> files(t.files.data(), *keep);
-    if (!implied_file(t, files) && !files.empty()) {
-      e.file_list = encode_file_list(files, zstd);
-      // Each distinct path token once, minus the name's (search_text.hpp). An implied single
-      // file is the name itself.
-      e.path_terms = distinct_path_terms(t.name, files, detail::kMaxIndexedPathBytes);
-    }
-    if (opt_.store.keep_info_dicts && !t.info_dict.empty()) e.info_dict = zstd.compress(t.info_dict);
-    return e;
-  }
-
-  // One file named like the torrent: no file_lists row, the flag says so.
-  static bool implied_file(const TorrentRecord& t, std::span<const FileRecord> files) {
-    return files.size() == 1 && t.file_count == 1 && files[0].path == t.name && files[0].length == t.total_size;
-  }
 
   Status apply(const WriteBatch& batch, std::span<const EncodedTorrent> encoded, WriteReport& report) {
     fts_pending_.clear();
@@ -876,7 +848,7 @@ class SqliteStore final : public Store {
       ++report.torrents_duplicate;
       return merge_keys(t, by_v1 ? *by_v1 : *by_v2, by_v1.has_value(), by_v2.has_value());
     }
-    const bool implied = implied_file(t, files);
+    const bool implied = detail::implied_file(t, files);
     const std::int64_t flags = (t.is_private ? kFlagPrivate : 0) | (implied ? kFlagImpliedFile : 0);
     {
       auto s = db_->prepare(
@@ -1100,15 +1072,6 @@ Status register_rank(Db& db) {
 
 // --- opening and migrating ---
 
-Status check_migration_list(std::span<const Migration> ms) {
-  for (std::size_t i = 0; i < ms.size(); ++i) {
-    if (ms[i].version != static_cast<int>(i) + 1) {
-      return fail(ErrorCode::Internal, "migration list must be versions 1..N in order without gaps");
-    }
-  }
-  return {};
-}
-
 StoreResult<int> schema_version(Db& db) {
   auto exists = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
   if (!exists) return Unexpected<Error>{exists.error()};
@@ -1120,12 +1083,6 @@ StoreResult<int> schema_version(Db& db) {
   row = next_row(db, *s, "read schema version");
   if (!row) return Unexpected<Error>{row.error()};
   return static_cast<int>(s->integer(0));
-}
-
-Error too_new(int found, int known) {
-  return Error{ErrorCode::SchemaTooNew, "database schema v" + std::to_string(found) +
-                                            " is newer than this bitscrape understands (v" + std::to_string(known) +
-                                            "); upgrade bitscrape or use another database file"};
 }
 
 Status migrate(Db& db, std::span<const Migration> ms) {
@@ -1143,7 +1100,7 @@ Status migrate(Db& db, std::span<const Migration> ms) {
     }
     if (*current > known) {
       (void)db.exec("ROLLBACK", "rollback");
-      return Unexpected<Error>{too_new(*current, known)};
+      return Unexpected<Error>{detail::schema_too_new(*current, known)};
     }
     if (*current >= m.version) {
       BS_TRY(db.exec("COMMIT", "commit"));
@@ -1174,7 +1131,7 @@ Status migrate(Db& db, std::span<const Migration> ms) {
   }
   auto current = schema_version(db);
   if (!current) return Unexpected<Error>{current.error()};
-  if (*current > known) return Unexpected<Error>{too_new(*current, known)};
+  if (*current > known) return Unexpected<Error>{detail::schema_too_new(*current, known)};
   return {};
 }
 
@@ -1186,7 +1143,7 @@ StoreResult<std::unique_ptr<Store>> open_sqlite_store(const std::string& path, c
 
 StoreResult<std::unique_ptr<Store>> open_sqlite_store(const std::string& path, const SqliteOptions& options,
                                                       std::span<const Migration> migrations) {
-  BS_TRY(check_migration_list(migrations));
+  BS_TRY(detail::check_migration_list(migrations));
   // SQLite keeps global memory statistics behind a global mutex taken on every allocation;
   // we never read them. Only possible before SQLite initialises (a no-op error afterwards).
   static std::once_flag configured;
@@ -1220,7 +1177,7 @@ StoreResult<std::unique_ptr<Store>> open_sqlite_store(const std::string& path, c
     auto v = schema_version(*db);
     if (!v) return Unexpected<Error>{v.error()};
     const int known = static_cast<int>(migrations.size());
-    if (*v > known) return Unexpected<Error>{too_new(*v, known)};
+    if (*v > known) return Unexpected<Error>{detail::schema_too_new(*v, known)};
     if (*v < known) {
       return fail(ErrorCode::Migration, "database schema v" + std::to_string(*v) + " needs migrating to v" +
                                             std::to_string(known) + "; open it read-write once (" + path + ")");

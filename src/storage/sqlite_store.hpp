@@ -26,6 +26,7 @@
 // store per thread to read in parallel.
 #pragma once
 
+#include "storage/migration.hpp"
 #include "storage/store.hpp"
 
 #include <chrono>
@@ -35,12 +36,6 @@
 #include <string_view>
 
 namespace bitscrape::storage {
-
-struct Migration {
-  int version = 0;        // 1, 2, 3, ... in order, no gaps
-  std::string_view name;  // recorded in schema_version
-  std::string_view sql;   // one or more statements
-};
 
 // The built-in migrations, v1 first.
 std::span<const Migration> sqlite_migrations() noexcept;

@@ -2,6 +2,8 @@
 
 #include "storage/store_rules.hpp"
 
+#include "storage/search_text.hpp"
+
 #include <algorithm>
 
 namespace bitscrape::storage {
@@ -117,6 +119,104 @@ InfohashRecord from_sighting(const InfohashSighting& s) noexcept {
   r.peers = s.peers;
   r.priority = s.priority;
   return r;
+}
+
+TorrentSummary summary_of(const TorrentRecord& t) {
+  TorrentSummary s;
+  s.id = t.id;
+  s.infohash_v1 = t.infohash_v1;
+  s.infohash_v2 = t.infohash_v2;
+  s.name = t.name;
+  s.total_size = t.total_size;
+  s.file_count = t.file_count;
+  s.is_private = t.is_private;
+  s.discovered_at = t.discovered_at;
+  s.fetched_at = t.fetched_at;
+  return s;
+}
+
+bool implied_file(const TorrentRecord& t, std::span<const FileRecord> files) noexcept {
+  return files.size() == 1 && t.file_count == 1 && files[0].path == t.name && files[0].length == t.total_size;
+}
+
+EncodedTorrent encode_torrent(const TorrentRecord& t, const StoreOptions& options, ZstdCompressor& zstd) {
+  EncodedTorrent e;
+  const auto keep = check_torrent(t, options);
+  if (!keep) return e;
+  const std::span<const FileRecord> files(t.files.data(), *keep);
+  if (!implied_file(t, files) && !files.empty()) {
+    e.file_list = encode_file_list(files, zstd);
+    // Each distinct path token once, minus the name's (search_text.hpp). An implied single
+    // file is the name itself.
+    e.path_terms = distinct_path_terms(t.name, files, kMaxIndexedPathBytes);
+  }
+  if (options.keep_info_dicts && !t.info_dict.empty()) e.info_dict = zstd.compress(t.info_dict);
+  return e;
+}
+
+void encode_batch(WriteBatch& batch, const StoreOptions& options, int zstd_level) {
+  ZstdCompressor zstd(zstd_level);
+  batch.encoded.clear();
+  batch.encoded.reserve(batch.torrents.size());
+  for (const auto& t : batch.torrents) batch.encoded.push_back(encode_torrent(t, options, zstd));
+}
+
+std::span<const EncodedTorrent> encoded_torrents(const WriteBatch& batch, const StoreOptions& options,
+                                                 ZstdCompressor& zstd, std::vector<EncodedTorrent>& own) {
+  if (batch.encoded.size() == batch.torrents.size()) return batch.encoded;
+  own.clear();
+  own.reserve(batch.torrents.size());
+  for (const auto& t : batch.torrents) own.push_back(encode_torrent(t, options, zstd));
+  return own;
+}
+
+Status check_migration_list(std::span<const Migration> ms) {
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    if (ms[i].version != static_cast<int>(i) + 1) {
+      return fail(ErrorCode::Internal, "migration list must be versions 1..N in order without gaps");
+    }
+  }
+  return {};
+}
+
+Error schema_too_new(int found, int known) {
+  return Error{ErrorCode::SchemaTooNew, "database schema v" + std::to_string(found) +
+                                            " is newer than this bitscrape understands (v" + std::to_string(known) +
+                                            "); upgrade bitscrape or use another database"};
+}
+
+StoreResult<std::vector<std::int64_t>> order_window(std::vector<SearchCandidate>& cands, const SearchQuery& q,
+                                                    SortKey sort, bool desc, SearchPage& page,
+                                                    const CountMatches& count) {
+  // The candidates arrive newest first; the extra one tells whether the window cut.
+  std::sort(cands.begin(), cands.end(), [](const auto& a, const auto& b) { return a.id > b.id; });
+  page.window_limited = cands.size() > q.window;
+  if (page.window_limited) cands.resize(q.window);  // drop the oldest: outside the window
+  std::uint64_t n = cands.size();
+  if (page.window_limited && q.count_limit > q.window) {
+    auto c = count(q.count_limit + 1);
+    if (!c) return Unexpected<Error>{c.error()};
+    n = *c;
+  } else if (page.window_limited) {
+    n = q.count_limit + 1;  // more than the window, and the window is at least count_limit
+  }
+  page.total = std::min<std::uint64_t>(n, q.count_limit);
+  page.total_exact = n <= q.count_limit;
+  std::vector<std::int64_t> ids;
+  const std::size_t end = std::min(cands.size(), q.offset + q.limit);
+  if (q.offset >= end) return ids;
+  auto before = [&](const SearchCandidate& a, const SearchCandidate& b) {
+    if (sort == SortKey::Relevance) return a.number != b.number ? a.number > b.number : a.id > b.id;
+    if (sort == SortKey::Name) {
+      if (a.name != b.name) return desc ? a.name > b.name : a.name < b.name;
+    } else if (a.number != b.number) {
+      return desc ? a.number > b.number : a.number < b.number;
+    }
+    return desc ? a.id > b.id : a.id < b.id;
+  };
+  std::partial_sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(end), cands.end(), before);
+  for (std::size_t i = q.offset; i < end; ++i) ids.push_back(cands[i].id);
+  return ids;
 }
 
 }  // namespace detail

@@ -1,7 +1,7 @@
 // Store: the persistence interface the crawler writes to and the CLI and web UI read from.
 //
 // Backends: SQLite (sqlite_store.hpp, the embedded default), in-memory (memory_store.hpp, for
-// tests) and later PostgreSQL; all satisfy the same contract, and tests/storage runs one typed
+// tests) and PostgreSQL (pg_store.hpp, a shared server); all satisfy the same contract, and tests/storage runs one typed
 // suite against every backend.
 //
 // Writes come in batches: write(batch) applies a whole WriteBatch in ONE transaction (all or
@@ -173,6 +173,9 @@ struct ExportOptions {
 // Return false to stop the iteration.
 using TorrentVisitor = std::function<bool(const TorrentRecord&)>;
 using InfohashVisitor = std::function<bool(const InfohashRecord&)>;
+using NodeVisitor = std::function<bool(const NodeRecord&)>;
+// One instant's samples, values sorted by counter name.
+using CounterVisitor = std::function<bool(const CounterSample&)>;
 
 struct StoreStats {
   std::uint64_t nodes = 0;
@@ -263,6 +266,12 @@ class Store {
                                                       const TorrentVisitor& visit) = 0;
   // Every key without metadata (Pending or Failed), in key order, streamed.
   virtual StoreResult<std::uint64_t> for_each_without_metadata(const InfohashVisitor& visit) = 0;
+  // Every node, good or not, in endpoint order (ip bytes, port), streamed. For copying a
+  // whole database (`bitscrape migrate`); good_nodes() is the bootstrap read.
+  virtual StoreResult<std::uint64_t> for_each_node(const NodeVisitor& visit) = 0;
+  // Every counter sample, one CounterSample per instant in time order, streamed. Returns how
+  // many instants were visited.
+  virtual StoreResult<std::uint64_t> for_each_counter_sample(const CounterVisitor& visit) = 0;
   virtual StoreResult<StoreStats> stats() = 0;
   virtual StoreResult<std::vector<SeriesPoint>> counter_series(const SeriesQuery& query) = 0;
   // Every counter name ever written, sorted.

@@ -5,11 +5,17 @@
 // Threading: pure functions.
 #pragma once
 
+#include "storage/codec.hpp"
+#include "storage/migration.hpp"
 #include "storage/store.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace bitscrape::storage::detail {
 
@@ -41,5 +47,58 @@ void merge_sighting(InfohashRecord& r, const InfohashSighting& s) noexcept;
 InfohashRecord new_infohash(const InfoHash& key, UnixTime at) noexcept;
 // A key first met by a sighting.
 InfohashRecord from_sighting(const InfohashSighting& s) noexcept;
+
+TorrentSummary summary_of(const TorrentRecord& t);
+
+// --- the SQL backends (SQLite, PostgreSQL) ---
+
+// One file named like the torrent: the SQL backends store no file list for it, a flag says so.
+bool implied_file(const TorrentRecord& t, std::span<const FileRecord> files) noexcept;
+// What a SQL backend stores for a torrent besides its row (store.hpp, Store::prepare()); empty
+// for a torrent check_torrent() rejects. Depends only on the record and the options.
+EncodedTorrent encode_torrent(const TorrentRecord& t, const StoreOptions& options, ZstdCompressor& zstd);
+
+// Store::prepare() of a SQL backend: batch.encoded, one entry per torrent.
+void encode_batch(WriteBatch& batch, const StoreOptions& options, int zstd_level);
+// The encoded torrents write() uses: batch.encoded when prepare() filled it, else computed into
+// `own` with `zstd` (before the transaction: a StoreWriter prepares on another thread).
+std::span<const EncodedTorrent> encoded_torrents(const WriteBatch& batch, const StoreOptions& options,
+                                                 ZstdCompressor& zstd, std::vector<EncodedTorrent>& own);
+
+// A migration list must be versions 1..N in order.
+Status check_migration_list(std::span<const Migration> ms);
+// The refusal of a database whose schema is newer than the list.
+Error schema_too_new(int found, int known);
+
+// A search result candidate of a windowed order (SearchQuery: text, or the Name sort).
+struct SearchCandidate {
+  std::int64_t id = 0;
+  double number = 0;  // relevance, size or time
+  std::string name;   // Name sort only
+};
+using CountMatches = std::function<StoreResult<std::uint64_t>(std::size_t cap)>;
+// From the newest window+1 candidates (any order): fills page.window_limited, total and
+// total_exact (counting with `count` only when the window cut and count_limit > window) and
+// returns the ids of the requested page in order. `sort`/`desc` are the effective order.
+StoreResult<std::vector<std::int64_t>> order_window(std::vector<SearchCandidate>& cands, const SearchQuery& q,
+                                                    SortKey sort, bool desc, SearchPage& page,
+                                                    const CountMatches& count);
+
+// Streams a keyset-paged read: read(chunk) appends the next chunk under the store's lock and
+// advances its cursor (an empty chunk: the end); the records are then visited without the
+// lock, and visit(record) returning false stops. Returns how many were visited.
+template <class Record, class Read, class Visit>
+StoreResult<std::uint64_t> stream_chunks(Read&& read, const Visit& visit) {
+  std::uint64_t visited = 0;
+  for (;;) {
+    std::vector<Record> chunk;
+    if (Status st = read(chunk); !st) return Unexpected<Error>{st.error()};
+    if (chunk.empty()) return visited;
+    for (const auto& r : chunk) {
+      ++visited;
+      if (!visit(r)) return visited;
+    }
+  }
+}
 
 }  // namespace bitscrape::storage::detail

@@ -110,6 +110,19 @@ TEST(Config, ErrorsNameFileLineAndKey) {
   EXPECT_FALSE(load_config("/nonexistent/config.toml", c).ok());
 }
 
+TEST(Config, DatabaseUrlSelectsPostgresql) {
+  auto c = default_config();
+  ASSERT_TRUE(
+      load_config_string("[database]\nurl = \"postgresql://bs@db.example:5432/bitscrape\"\n", c, "f.toml").ok());
+  EXPECT_EQ(c.database.string(), "postgresql://bs@db.example:5432/bitscrape");
+  auto r = load_config_string("[database]\nurl = \"/var/lib/x.db\"\n", c, "f.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("database.url: must be a PostgreSQL URI"), std::string::npos) << r.error();
+  r = load_config_string("[database]\npath = \"/x.db\"\nurl = \"postgres://h/db\"\n", c, "f.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("not both"), std::string::npos) << r.error();
+}
+
 TEST(Config, NonLoopbackWebNeedsToken) {
   auto c = default_config();
   c.web = Endpoint::parse("0.0.0.0:8080");

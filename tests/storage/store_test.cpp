@@ -1,5 +1,9 @@
-// One behavioural suite, run against every Store backend (memory, SQLite).
+// One behavioural suite, run against every Store backend (memory, SQLite, PostgreSQL).
+// The PostgreSQL instances run against a real server (pg_test_db.hpp): under ctest the
+// storage_postgres fixture starts a private cluster; run directly, the binary starts its own.
+#include "pg_test_db.hpp"
 #include "storage/memory_store.hpp"
+#include "storage/pg_store.hpp"
 #include "storage/sqlite_store.hpp"
 #include "storage_test_util.hpp"
 
@@ -21,6 +25,17 @@ struct SqliteBackend {
     SqliteOptions so;
     so.store = o;
     auto s = open_sqlite_store(dir.file("store.db"), so);
+    if (!s) throw std::runtime_error(s.error().message);
+    return std::move(s.value());
+  }
+};
+
+struct PostgresBackend {
+  // A fresh database per open (reopen_with() asks for a fresh store).
+  static std::unique_ptr<Store> open(const StoreOptions& o, const TempDir&) {
+    PgOptions po;
+    po.store = o;
+    auto s = open_pg_store(test_support::fresh_pg_database(), po);
     if (!s) throw std::runtime_error(s.error().message);
     return std::move(s.value());
   }
@@ -78,11 +93,13 @@ class BackendNames {
  public:
   template <class T>
   static std::string GetName(int) {
-    return std::is_same_v<T, MemoryBackend> ? "Memory" : "Sqlite";
+    if (std::is_same_v<T, MemoryBackend>) return "Memory";
+    if (std::is_same_v<T, SqliteBackend>) return "Sqlite";
+    return "Postgres";
   }
 };
 
-using Backends = ::testing::Types<MemoryBackend, SqliteBackend>;
+using Backends = ::testing::Types<MemoryBackend, SqliteBackend, PostgresBackend>;
 TYPED_TEST_SUITE(StoreTest, Backends, BackendNames);
 
 // ---------------------------------------------------------------- nodes
@@ -920,6 +937,55 @@ TYPED_TEST(StoreTest, ForEachWithoutMetadataSkipsFetched) {
 }
 
 // ---------------------------------------------------------------- stats, counters, prune
+
+TYPED_TEST(StoreTest, ForEachNodeStreamsGoodAndBadInEndpointOrder) {
+  std::vector<NodeRecord> nodes;
+  for (int i = 0; i < 300; ++i) {  // more than one chunk
+    nodes.push_back({ep("10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250) + ":6881"), key(i), T(100 + i),
+                     i % 3 != 0});
+  }
+  nodes.push_back({ep("[2001:db8::1]:1"), key(1000), T(5), false});
+  ASSERT_TRUE(this->store->upsert_nodes(nodes));
+  std::vector<NodeRecord> seen;
+  auto n = this->store->for_each_node([&](const NodeRecord& r) {
+    seen.push_back(r);
+    return true;
+  });
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, nodes.size());
+  ASSERT_EQ(seen.size(), nodes.size());
+  auto sorted = nodes;
+  std::sort(sorted.begin(), sorted.end(), [](const NodeRecord& a, const NodeRecord& b) {
+    return std::pair(std::string(a.endpoint.ip.bytes()), a.endpoint.port) <
+           std::pair(std::string(b.endpoint.ip.bytes()), b.endpoint.port);
+  });
+  EXPECT_EQ(seen, sorted);
+  std::size_t visits = 0;
+  auto stopped = this->store->for_each_node([&](const NodeRecord&) { return ++visits < 3; });
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(*stopped, 3u);
+}
+
+TYPED_TEST(StoreTest, ForEachCounterSampleGroupsByInstant) {
+  std::vector<CounterSample> samples;
+  for (int t = 0; t < 100; ++t) samples.push_back({T(1000 + t * 10), {{"rate", t}, {"a.total", 2 * t}}});
+  samples.push_back({T(5), {{"rate", -1}}});
+  ASSERT_TRUE(this->store->record_counters(samples));
+  std::vector<CounterSample> seen;
+  auto n = this->store->for_each_counter_sample([&](const CounterSample& c) {
+    seen.push_back(c);
+    return true;
+  });
+  ASSERT_TRUE(n);
+  ASSERT_EQ(*n, 101u);
+  ASSERT_EQ(seen.size(), 101u);
+  EXPECT_EQ(seen[0].at, T(5));
+  EXPECT_EQ(seen[0].values, (std::vector<std::pair<std::string, std::int64_t>>{{"rate", -1}}));
+  for (int t = 0; t < 100; ++t) {
+    EXPECT_EQ(seen[t + 1].at, T(1000 + t * 10));
+    EXPECT_EQ(seen[t + 1].values, (std::vector<std::pair<std::string, std::int64_t>>{{"a.total", 2 * t}, {"rate", t}}));
+  }
+}
 
 TYPED_TEST(StoreTest, StatsCountEverything) {
   EXPECT_EQ(this->stats(), StoreStats{});

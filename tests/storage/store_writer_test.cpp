@@ -52,6 +52,10 @@ class ControlledStore final : public Store {
   StoreResult<std::uint64_t> for_each_without_metadata(const InfohashVisitor& v) override {
     return inner_->for_each_without_metadata(v);
   }
+  StoreResult<std::uint64_t> for_each_node(const NodeVisitor& v) override { return inner_->for_each_node(v); }
+  StoreResult<std::uint64_t> for_each_counter_sample(const CounterVisitor& v) override {
+    return inner_->for_each_counter_sample(v);
+  }
   StoreResult<StoreStats> stats() override { return inner_->stats(); }
   StoreResult<std::vector<SeriesPoint>> counter_series(const SeriesQuery& q) override {
     return inner_->counter_series(q);
