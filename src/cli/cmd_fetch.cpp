@@ -91,7 +91,7 @@ storage::UnixTime wall_now() {
 nlohmann::json torrent_json(const metainfo::TorrentInfo& t, storage::UnixTime asked_at,
                             storage::UnixTime fetched_at, std::uint32_t peers_given) {
   const auto rec = crawler::to_record(t, {}, asked_at, fetched_at);
-  auto j = web::export_json(rec, web::PeerSummary{peers_given, std::nullopt});
+  auto j = web::export_json(rec, web::KeySummary{peers_given, std::nullopt});
   j["private"] = t.is_private;
   return j;
 }

@@ -85,13 +85,16 @@ std::vector<InfoHash> keys_of(const TorrentRecord& t) {
   return keys;
 }
 
-storage::StoreResult<PeerSummary> peer_summary(storage::Store& store, std::span<const InfoHash> keys) {
-  PeerSummary s;
+storage::StoreResult<KeySummary> key_summary(storage::Store& store, std::span<const InfoHash> keys) {
+  KeySummary s;
   storage::UnixTime latest_at{};
   for (const auto& key : keys) {
     auto rec = store.infohash(key);
     if (!rec) return Unexpected{rec.error()};
-    if (*rec) s.count = std::max(s.count, (*rec)->peers);
+    if (*rec) {
+      s.count = std::max(s.count, (*rec)->peers);
+      s.sources = static_cast<storage::SourceMask>(s.sources | (*rec)->sources);
+    }
     auto peers = store.peers(key, kPeersPerKey);
     if (!peers) return Unexpected{peers.error()};
     s.count = std::max(s.count, static_cast<std::uint32_t>(peers->size()));
@@ -109,18 +112,18 @@ std::vector<FileRecord> export_files(const TorrentRecord& t) {
   return t.files;
 }
 
-void append_csv_torrent(std::string& out, const TorrentRecord& t, const PeerSummary& peers) {
+void append_csv_torrent(std::string& out, const TorrentRecord& t, const KeySummary& peers) {
   append_csv_row(out, {t.key().hex(), t.name, std::to_string(t.file_count), std::to_string(t.total_size),
                        std::to_string(t.piece_length), peers.latest ? peers.latest->ip.to_string() : "",
                        peers.latest ? std::to_string(peers.latest->port) : "", "True"});
 }
 
-void append_csv_without_metadata(std::string& out, const InfohashRecord& r, const PeerSummary& peers) {
+void append_csv_without_metadata(std::string& out, const InfohashRecord& r, const KeySummary& peers) {
   append_csv_row(out, {r.infohash.hex(), "", "", "", "", peers.latest ? peers.latest->ip.to_string() : "",
                        peers.latest ? std::to_string(peers.latest->port) : "", "False"});
 }
 
-nlohmann::json export_json(const TorrentRecord& t, const PeerSummary& peers) {
+nlohmann::json export_json(const TorrentRecord& t, const KeySummary& peers) {
   using nlohmann::json;
   json files = json::array();
   for (const auto& f : export_files(t)) files.push_back({{"path", f.path}, {"length", f.length}});
@@ -135,7 +138,17 @@ nlohmann::json export_json(const TorrentRecord& t, const PeerSummary& peers) {
   j["discovered_at"] = iso8601(t.discovered_at);
   j["fetched_at"] = iso8601(t.fetched_at);
   j["peers"] = peers.count;
+  j["sources"] = sources_json(peers.sources);
   return j;
+}
+
+nlohmann::json sources_json(storage::SourceMask mask) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& [bit, name] : {std::pair{storage::Source::Sample, "sample"}, {storage::Source::GetPeers, "get_peers"},
+                                  {storage::Source::AnnouncePeer, "announce_peer"}, {storage::Source::Lookup, "lookup"}}) {
+    if ((mask & storage::mask_of(bit)) != 0) a.push_back(name);
+  }
+  return a;
 }
 
 void put_keys(nlohmann::json& j, const std::optional<InfoHash>& v1, const std::optional<Sha256Digest>& v2) {
@@ -150,7 +163,7 @@ void put_keys(nlohmann::json& j, const std::optional<InfoHash>& v1, const std::o
   j["infohash_v2"] = v2 ? nlohmann::json(hex_of(*v2)) : nlohmann::json(nullptr);
 }
 
-nlohmann::json export_json(const InfohashRecord& r, const PeerSummary& peers) {
+nlohmann::json export_json(const InfohashRecord& r, const KeySummary& peers) {
   using nlohmann::json;
   json j;
   j["infohash"] = r.infohash.hex();
@@ -169,12 +182,7 @@ nlohmann::json export_json(const InfohashRecord& r, const PeerSummary& peers) {
   // interop tests read this instead of the SQLite schema).
   j["state"] = r.state == storage::FetchState::Failed ? "failed" : "pending";
   j["fetch_attempts"] = r.fetch_attempts;
-  json sources = json::array();
-  for (const auto& [bit, name] : {std::pair{storage::Source::Sample, "sample"}, {storage::Source::GetPeers, "get_peers"},
-                                  {storage::Source::AnnouncePeer, "announce_peer"}, {storage::Source::Lookup, "lookup"}}) {
-    if ((r.sources & storage::mask_of(bit)) != 0) sources.push_back(name);
-  }
-  j["sources"] = std::move(sources);
+  j["sources"] = sources_json(r.sources);
   return j;
 }
 
@@ -189,7 +197,7 @@ Result<ExportCounts, std::string> export_records(storage::Store& store, const Ex
   opts.with_files = sel.format == ExportFormat::Jsonl;
   auto visited = store.for_each_torrent(opts, [&](const TorrentRecord& t) {
     const auto keys = keys_of(t);
-    auto peers = peer_summary(store, keys);
+    auto peers = key_summary(store, keys);
     if (!peers) {
       inner = peers.error();
       return false;
@@ -208,7 +216,7 @@ Result<ExportCounts, std::string> export_records(storage::Store& store, const Ex
   if (sel.all && out.ok()) {
     auto rest = store.for_each_without_metadata([&](const InfohashRecord& r) {
       const InfoHash key = r.infohash;
-      auto peers = peer_summary(store, std::span<const InfoHash>(&key, 1));
+      auto peers = key_summary(store, std::span<const InfoHash>(&key, 1));
       if (!peers) {
         inner = peers.error();
         return false;

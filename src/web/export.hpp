@@ -15,11 +15,12 @@
 //                          the torrent's name for multi-file torrents; a single-file torrent's
 //                          one file has the torrent's name as its path
 //            magnet, discovered_at, fetched_at (ISO-8601 UTC, "2024-05-01T12:00:00Z")
-//            peers         count of peers known (see PeerSummary)
+//            peers         count of peers known (see KeySummary)
+//            sources       how its keys were heard of (see sources_json)
 //          With `all`, keys without metadata follow, one object each: infohash, infohash_v1 and
 //          infohash_v2 null (a bare DHT key does not say which version it is), name, total_bytes,
 //          piece_length, file_count, files and fetched_at null, magnet (btih of the key),
-//          discovered_at (first seen), peers.
+//          discovered_at (first seen), peers, sources, state (pending|failed), fetch_attempts.
 //   torrents  one .torrent per torrent (metainfo::make_torrent_file over the stored info dict)
 //          named `<safe name>-<first 8 hex of the key>.torrent`.
 //
@@ -65,25 +66,28 @@ struct ExportCounts {
   bool stopped = false;       // the sink asked to stop
 };
 
-// What we know of the peers of a torrent, over all of its DHT keys.
-struct PeerSummary {
+// What the sightings of a torrent's DHT keys say, over all of its keys.
+struct KeySummary {
   // The most peers we know of: the larger of the count sightings reported
   // (InfohashRecord::peers) and the peers stored (bounded by max_peers_per_infohash).
   std::uint32_t count = 0;
   std::optional<Endpoint> latest;  // the most recently seen stored peer
+  storage::SourceMask sources = 0;  // how any of its keys was heard of
 };
-storage::StoreResult<PeerSummary> peer_summary(storage::Store& store, std::span<const InfoHash> keys);
+// A source mask as every JSON view names it: ["sample", "get_peers", "announce_peer", "lookup"].
+nlohmann::json sources_json(storage::SourceMask mask);
+storage::StoreResult<KeySummary> key_summary(storage::Store& store, std::span<const InfoHash> keys);
 // The DHT keys of a torrent: v1 and/or truncated v2.
 std::vector<InfoHash> keys_of(const storage::TorrentRecord& t);
 
 inline constexpr std::string_view kCsvHeader =
     "infohash,name,file_count,total_bytes,piece_length,peer_ip,peer_port,metadata_ok\n";
 
-void append_csv_torrent(std::string& out, const storage::TorrentRecord& t, const PeerSummary& peers);
+void append_csv_torrent(std::string& out, const storage::TorrentRecord& t, const KeySummary& peers);
 void append_csv_without_metadata(std::string& out, const storage::InfohashRecord& r,
-                                 const PeerSummary& peers);
-nlohmann::json export_json(const storage::TorrentRecord& t, const PeerSummary& peers);
-nlohmann::json export_json(const storage::InfohashRecord& r, const PeerSummary& peers);
+                                 const KeySummary& peers);
+nlohmann::json export_json(const storage::TorrentRecord& t, const KeySummary& peers);
+nlohmann::json export_json(const storage::InfohashRecord& r, const KeySummary& peers);
 // Sets a torrent's keys as every JSON view names them: "infohash" (the DHT key: v1, else the
 // truncated v2), "infohash_v1" (40 hex or null), "infohash_v2" (64 hex or null).
 void put_keys(nlohmann::json& j, const std::optional<InfoHash>& v1, const std::optional<Sha256Digest>& v2);

@@ -330,7 +330,7 @@ struct Server::Impl {
     std::stable_sort(extras.peers.begin(), extras.peers.end(),
                      [](const auto& a, const auto& b) { return a.last_seen > b.last_seen; });
     if (extras.peers.size() > kPeersListed) extras.peers.resize(kPeersListed);
-    auto summary = peer_summary(store, keys);
+    auto summary = key_summary(store, keys);
     if (!summary) return send_store_error(res, summary.error());
     extras.peer_count = summary->count;
     auto info = store.raw_info_dict(*key);

@@ -33,15 +33,6 @@ Json dir_json(const std::string& name, const Dir& d) {
   return {{"name", name}, {"size", d.size}, {"files", d.count}, {"children", std::move(children)}};
 }
 
-Json sources_json(storage::SourceMask m) {
-  Json a = Json::array();
-  if (m & storage::mask_of(storage::Source::Sample)) a.push_back("sample");
-  if (m & storage::mask_of(storage::Source::GetPeers)) a.push_back("get_peers");
-  if (m & storage::mask_of(storage::Source::AnnouncePeer)) a.push_back("announce_peer");
-  if (m & storage::mask_of(storage::Source::Lookup)) a.push_back("lookup");
-  return a;
-}
-
 }  // namespace
 
 std::string dump(const Json& j) {

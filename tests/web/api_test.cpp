@@ -459,10 +459,11 @@ TEST_F(WebApiTest, ExportJsonlFollowsTheContract) {
   ASSERT_EQ(lines.size(), pop_->torrents.size() + 3);
   const std::set<std::string> keys{"infohash",    "infohash_v1",   "infohash_v2", "name",
                                    "total_bytes", "piece_length",  "file_count",  "files",
-                                   "magnet",      "discovered_at", "fetched_at",  "peers"};
-  // A key without metadata also says why (state, fetch_attempts) and how it was heard of.
+                                   "magnet",      "discovered_at", "fetched_at",  "peers",
+                                   "sources"};
+  // A key without metadata also says why (state, fetch_attempts).
   std::set<std::string> keys_without = keys;
-  keys_without.insert({"state", "fetch_attempts", "sources"});
+  keys_without.insert({"state", "fetch_attempts"});
   const std::regex iso(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)");
   std::map<std::string, json> by_name;
   int without = 0;
@@ -494,6 +495,7 @@ TEST_F(WebApiTest, ExportJsonlFollowsTheContract) {
   const auto& debian = by_name.at("Debian 12 netinst");
   EXPECT_EQ(debian["files"][2], json::parse(R"({"path":"docs/README.txt","length":5300})"));
   EXPECT_EQ(debian["peers"], 2);
+  EXPECT_EQ(debian["sources"], json::array({"sample", "announce_peer"}));
   EXPECT_EQ(debian["discovered_at"], "2024-05-03T00:00:00Z");
   // Hybrid: both hashes, the DHT key is the v1 one.
   const auto& hybrid = by_name.at("hybridmulti");
