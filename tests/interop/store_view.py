@@ -46,6 +46,22 @@ def pending_keys(bitscrape, db):
             if r.get("name") is None and r.get("state") == "pending"}
 
 
+def failed_keys(bitscrape, db):
+    """Keys without metadata that were given up on."""
+    return {r["infohash"] for r in export_rows(bitscrape, db, all_rows=True)
+            if r.get("name") is None and r.get("state") == "failed"}
+
+
+def key_sources(bitscrape, db):
+    """Every DHT key the database knows -> the set of ways it was heard of ("sample", "get_peers",
+    "announce_peer"). A stored hybrid lists the union of its two keys' sources under both keys."""
+    keys = {}
+    for row in export_rows(bitscrape, db, all_rows=True):
+        for k in (torrent_keys(row) if row.get("name") is not None else {row["infohash"]}):
+            keys.setdefault(k, set()).update(row.get("sources") or [])
+    return keys
+
+
 def stats(bitscrape, db):
     """`bitscrape stats --json` as a dict, or None when the database cannot be read."""
     code, out = _run(bitscrape, ["stats", "--json", "--db", db], timeout=60)

@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -25,29 +24,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lt_swarm  # noqa: E402
+import store_view  # noqa: E402
 from checks import check, summary  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OURS = "127.0.11.200:6881"
-SOURCE_SAMPLE, SOURCE_GET_PEERS, SOURCE_ANNOUNCE = 1, 2, 4
-
-
-def fetched_keys(db):
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-    try:
-        return {row[0].hex() for row in con.execute("SELECT ih FROM infohashes WHERE state = 1")}
-    finally:
-        con.close()
-
-
-def db_rows(db):
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-    try:
-        return {row[0].hex(): row[1] for row in con.execute("SELECT ih, sources FROM infohashes")}
-    finally:
-        con.close()
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bitscrape", required=True)
@@ -95,18 +76,18 @@ def main():
         wt = None
         swarm.pump()
 
-        rows = db_rows(db)
+        rows = store_view.key_sources(args.bitscrape, db)
         seeded = {k for t in swarm.manifest for k in t["dht_keys"]}
-        sampled = {k for k, src in rows.items() if src & SOURCE_SAMPLE}
+        sampled = {k for k, src in rows.items() if "sample" in src}
         check(seeded <= set(rows), "every libtorrent-seeded key discovered (%d/%d)" % (len(seeded & set(rows)), len(seeded)))
         check(len(sampled & seeded) >= len(seeded) // 2,
               "BEP-51 sampling of libtorrent nodes found %d/%d seeded keys" % (len(sampled & seeded), len(seeded)))
         wt_keys = {e["infohash"] for e in json.load(open(wt_manifest))["infohashes"]}
-        heard = {k for k in wt_keys if k in rows and rows[k] & (SOURCE_GET_PEERS | SOURCE_ANNOUNCE)}
+        heard = {k for k in wt_keys if k in rows and rows[k] & {"get_peers", "announce_peer"}}
         check(heard == wt_keys, "webtorrent lookups/announces reached us for %d/%d keys" % (len(heard), len(wt_keys)))
-        announced = {k for k in wt_keys if k in rows and rows[k] & SOURCE_ANNOUNCE}
+        announced = {k for k in wt_keys if k in rows and "announce_peer" in rows[k]}
         check(len(announced) >= 1, "webtorrent announced through us (%d keys)" % len(announced))
-        lt_queries = {k for k, src in rows.items() if src & SOURCE_GET_PEERS and k not in wt_keys}
+        lt_queries = {k for k, src in rows.items() if "get_peers" in src and k not in wt_keys}
         check(len(lt_queries) >= 1, "libtorrent get_peers queries answered (%d keys)" % len(lt_queries))
 
         found = set()
@@ -120,7 +101,7 @@ def main():
         # lookup ran, that lookup is skipped (the pipeline forgets the stored torrent's other key).
         # Such a key counts when its torrent's seeder was found under the other key and the key is
         # recorded as fetched; every other key needs its own seeder row.
-        fetched = fetched_keys(db)
+        fetched = store_view.stored_keys(args.bitscrape, db)
         covered = set(want & found)
         for t in swarm.manifest:
             if any((k, t["seeder"]) in found for k in t["dht_keys"]):
