@@ -13,6 +13,29 @@ void FetchScheduler::update_ready(const InfoHash& ih, Entry& e) {
   }
 }
 
+void FetchScheduler::drop_liars(Entry& e) {
+  const auto before = e.candidates.size();
+  std::erase_if(e.candidates, [this](const Endpoint& p) { return bad_.count(p) != 0; });
+  counters_.skipped_bad_peer += before - e.candidates.size();
+}
+
+FetchOutcome FetchScheduler::decide(std::unordered_map<InfoHash, Entry, Id160Hash>::iterator it,
+                                    std::optional<peerwire::FetchSuccess> success) {
+  Entry& e = it->second;
+  // Other connections for this infohash may still be running; their results arrive for an
+  // unknown infohash and are ignored.
+  in_flight_ -= e.in_flight;
+  FetchOutcome out{it->first, std::move(success), std::move(e.attempts)};
+  ready_.erase({{-e.priority, e.seq}, it->first});
+  entries_.erase(it);
+  if (out.success) {
+    ++counters_.succeeded;
+  } else {
+    ++counters_.exhausted;
+  }
+  return out;
+}
+
 bool FetchScheduler::add(const InfoHash& ih, std::span<const Endpoint> peers, int priority) {
   auto it = entries_.find(ih);
   if (it == entries_.end()) {
@@ -32,7 +55,15 @@ bool FetchScheduler::add(const InfoHash& ih, std::span<const Endpoint> peers, in
     if (e.candidates.size() >= config_.max_candidates) break;
     if (std::find(e.candidates.begin(), e.candidates.end(), p) != e.candidates.end()) continue;
     if (std::find(e.tried.begin(), e.tried.end(), p) != e.tried.end()) continue;
+    if (bad_.count(p) != 0) {
+      ++counters_.skipped_bad_peer;
+      continue;
+    }
     e.candidates.push_back(p);
+  }
+  if (exhausted(e)) {
+    decided_.push_back(decide(it, std::nullopt));
+    return true;
   }
   update_ready(ih, e);
   return true;
@@ -43,10 +74,14 @@ std::optional<FetchScheduler::Job> FetchScheduler::next(const std::function<bool
   for (auto it = ready_.begin(); it != ready_.end() && scanned < config_.scan_limit; ++scanned) {
     const InfoHash ih = it->second;
     Entry& e = entries_.at(ih);
-    // Liars are skipped (and forgotten as candidates) wherever they appear.
-    const auto before = e.candidates.size();
-    std::erase_if(e.candidates, [this](const Endpoint& p) { return bad_.count(p) != 0; });
-    counters_.skipped_bad_peer += before - e.candidates.size();
+    // Liars are skipped (and forgotten as candidates) wherever they appear; an entry left with
+    // nobody to ask is decided.
+    drop_liars(e);
+    if (exhausted(e)) {
+      ++it;
+      decided_.push_back(decide(entries_.find(ih), std::nullopt));
+      continue;
+    }
     const auto pick = std::find_if(e.candidates.begin(), e.candidates.end(), can_start);
     if (pick == e.candidates.end()) {
       ++it;
@@ -99,24 +134,12 @@ std::optional<FetchOutcome> FetchScheduler::on_result(const InfoHash& ih, const 
     if (f.liar) remember_liar(peer);
   }
   e.attempts.push_back(std::move(attempt));
-
-  const bool exhausted = e.in_flight == 0 && (e.candidates.empty() || e.tried.size() >= config_.max_attempts);
-  if (!success && !exhausted) {
+  drop_liars(e);  // this peer, or another, may have been found out meanwhile
+  if (!success && !exhausted(e)) {
     update_ready(ih, e);
     return std::nullopt;
   }
-  // Decided. Other connections for this infohash may still be running; their results arrive
-  // for an unknown infohash and are ignored.
-  in_flight_ -= e.in_flight;
-  FetchOutcome out{ih, std::move(success), std::move(e.attempts)};
-  ready_.erase({{-e.priority, e.seq}, ih});
-  entries_.erase(it);
-  if (out.success) {
-    ++counters_.succeeded;
-  } else {
-    ++counters_.exhausted;
-  }
-  return out;
+  return decide(it, std::move(success));
 }
 
 }  // namespace bitscrape::crawler

@@ -5,7 +5,10 @@
 // twice, never a peer remembered as a liar, and stops at the first verified result. The caller
 // (an adapter owning a net::MetadataPool) asks next() for work while its pool has room and
 // reports every connection's result to on_result(), which returns the infohash's final outcome
-// once it is decided: success, or failure with the reason from every peer tried.
+// once it is decided: success, or failure with the reason from every peer tried. An infohash
+// left with nobody to ask and nothing in flight (its candidates all tried or known liars) is
+// decided too, as a failure with the attempts it made (none when only liars were offered);
+// take_decided() hands those over, so no infohash ever waits for an outcome that cannot come.
 //
 // Priority: higher first; ties go to the infohash queued first. Adding candidates to a queued
 // infohash merges them (up to max_candidates) and raises its priority if the new one is higher.
@@ -26,6 +29,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace bitscrape::crawler {
@@ -78,13 +82,17 @@ class FetchScheduler {
 
   explicit FetchScheduler(FetchSchedulerConfig config = {}) : config_(config) {}
 
-  // Queues `ih` (or merges into its entry) with candidate `peers`. False when the queue is full.
+  // Queues `ih` (or merges into its entry) with candidate `peers`, known liars left out. False
+  // when the queue is full. A new infohash offered only liars is decided at once (take_decided()).
   bool add(const InfoHash& ih, std::span<const Endpoint> peers, int priority = 0);
   // The next fetch to start: the best-priority infohash with an untried, non-liar candidate for
   // which can_start(peer) holds (the pool's caps). nullopt when nothing can start now.
   std::optional<Job> next(const std::function<bool(const Endpoint&)>& can_start);
   // A fetch started by next() ended. Returns the outcome when `ih` is decided.
   std::optional<FetchOutcome> on_result(const InfoHash& ih, const Endpoint& peer, peerwire::FetchResult result);
+  // Failures decided by add() or next() (nobody left to ask), oldest first; the caller reports
+  // them as it reports on_result()'s outcomes.
+  std::vector<FetchOutcome> take_decided() { return std::exchange(decided_, {}); }
 
   bool contains(const InfoHash& ih) const { return entries_.count(ih) != 0; }
   bool is_bad_peer(const Endpoint& peer) const { return bad_.count(peer) != 0; }
@@ -108,6 +116,14 @@ class FetchScheduler {
     }
   };
 
+  bool exhausted(const Entry& e) const {
+    return e.in_flight == 0 && (e.candidates.empty() || e.tried.size() >= config_.max_attempts);
+  }
+  // Drops known liars from e's candidates (counted).
+  void drop_liars(Entry& e);
+  // Removes a decided entry and returns its outcome.
+  FetchOutcome decide(std::unordered_map<InfoHash, Entry, Id160Hash>::iterator it,
+                      std::optional<peerwire::FetchSuccess> success);
   bool runnable(const Entry& e) const {
     return !e.candidates.empty() && e.in_flight < config_.parallel_per_infohash &&
            e.tried.size() < config_.max_attempts;
@@ -121,6 +137,7 @@ class FetchScheduler {
   std::unordered_set<Endpoint, EndpointHash> bad_;
   std::vector<Endpoint> bad_order_;  // ring of liars, oldest overwritten first
   std::size_t bad_next_ = 0;
+  std::vector<FetchOutcome> decided_;  // see take_decided()
   std::uint64_t seq_ = 0;
   std::size_t in_flight_ = 0;
   FetchSchedulerCounters counters_;

@@ -1,10 +1,13 @@
 #include "crawler/fetch_service.hpp"
 
+#include <asio/post.hpp>
+
 namespace bitscrape::crawler {
 
 FetchService::FetchService(asio::io_context& io, FetchServiceConfig config, OnOutcome on_outcome,
                            std::uint64_t seed)
-    : scheduler_(config.scheduler),
+    : io_(io),
+      scheduler_(config.scheduler),
       on_outcome_(std::move(on_outcome)),
       pool_(
           io, std::move(config.pool),
@@ -28,6 +31,14 @@ void FetchService::pump() {
     if (!job) break;
     pool_.start(job->infohash, job->peer);
   }
+  // Infohashes the scheduler decided without a connection (nobody left to ask). Reported from
+  // the event loop, not from inside add(): the caller may be in the middle of queueing them.
+  auto decided = scheduler_.take_decided();
+  if (decided.empty()) return;
+  asio::post(io_, [this, alive = std::weak_ptr<char>(alive_), decided = std::move(decided)]() mutable {
+    if (alive.expired()) return;  // the service is gone
+    for (auto& outcome : decided) on_outcome_(std::move(outcome));
+  });
 }
 
 }  // namespace bitscrape::crawler

@@ -14,6 +14,7 @@
 #include "net/metadata_pool.hpp"
 
 #include <functional>
+#include <memory>
 
 namespace bitscrape::crawler {
 
@@ -45,6 +46,8 @@ class FetchService {
  private:
   void pump();
 
+  asio::io_context& io_;
+  std::shared_ptr<char> alive_ = std::make_shared<char>();  // posted reports check it
   FetchScheduler scheduler_;
   OnOutcome on_outcome_;
   bool stopped_ = false;

@@ -222,14 +222,16 @@ void Pipeline::on_fetch_outcome(crawler::FetchOutcome outcome) {
   const bool all_liars = !outcome.attempts.empty() &&
                          std::all_of(outcome.attempts.begin(), outcome.attempts.end(),
                                      [](const FetchAttempt& a) { return a.liar; });
-  const bool give_up = all_liars || rounds + 1 >= config_.max_fetch_rounds;
-  if (!give_up && it != entries_.end() && !it->second.looked_up) {
-    // Only the announcers were tried: look for more peers before counting a failed round.
+  if (it != entries_.end() && !it->second.looked_up) {
+    // Only the announcers were tried (or none: all known liars): look for more peers before
+    // counting a failed round. A liar announcing a key says nothing about the torrent's seeders.
     it->second.fetching = false;
     it->second.peers.clear();
     enqueue(ih, it->second);
     return;
   }
+  // Every peer a lookup found lied: a poisoned key, not worth more rounds.
+  const bool give_up = all_liars || rounds + 1 >= config_.max_fetch_rounds;
   env_.record(storage::FetchOutcome{ih, now, give_up});
   forget(ih);
 }

@@ -154,5 +154,70 @@ TEST(FetchScheduler, LiarMemoryIsBounded) {
   EXPECT_TRUE(s.is_bad_peer(peer(3)));
 }
 
+// An infohash whose only candidates are known liars can never start a fetch: it is decided at
+// once (a failure with no attempts), not left queued forever with nobody to ask. (A key first
+// heard from a liar's announce_peer used to wait for an outcome that never came.)
+TEST(FetchScheduler, OnlyLiarsLeftIsDecidedNotForgotten) {
+  FetchScheduler s({.max_attempts = 5, .parallel_per_infohash = 1});
+  std::vector<Endpoint> liar{peer(9)};
+  s.add(ih(1), liar);
+  s.next(any);
+  ASSERT_TRUE(s.on_result(ih(1), peer(9), fail(peerwire::FailReason::HashMismatch, true)));
+  EXPECT_TRUE(s.take_decided().empty());
+
+  ASSERT_TRUE(s.add(ih(2), liar));  // accepted: its outcome follows
+  EXPECT_FALSE(s.next(any));
+  auto decided = s.take_decided();
+  ASSERT_EQ(decided.size(), 1u);
+  EXPECT_EQ(decided[0].infohash, ih(2));
+  EXPECT_FALSE(decided[0].success);
+  EXPECT_TRUE(decided[0].attempts.empty());  // nobody was asked: not a verdict on the torrent
+  EXPECT_FALSE(s.contains(ih(2)));
+  EXPECT_EQ(s.counters().skipped_bad_peer, 1u);
+  EXPECT_TRUE(s.take_decided().empty());
+}
+
+// A candidate that turns out to be a liar (for another infohash) while it waits: once the peers
+// in flight have answered, nothing is left to try and the infohash is decided.
+TEST(FetchScheduler, CandidatesThatBecomeLiarsDoNotStrandTheEntry) {
+  FetchScheduler s({.max_attempts = 5, .parallel_per_infohash = 1});
+  std::vector<Endpoint> a{peer(1), peer(9)};
+  s.add(ih(1), a);
+  std::vector<Endpoint> b{peer(9)};
+  s.add(ih(2), b, 10);  // higher priority: starts first
+  auto j = s.next(any);
+  ASSERT_EQ(j->infohash, ih(2));
+  j = s.next(any);
+  ASSERT_EQ(j->infohash, ih(1));
+  ASSERT_EQ(j->peer, peer(1));
+  ASSERT_TRUE(s.on_result(ih(2), peer(9), fail(peerwire::FailReason::HashMismatch, true)));  // peer(9) lies
+  // ih1's last candidate is now a liar: its failing attempt decides it.
+  auto out = s.on_result(ih(1), peer(1), fail(peerwire::FailReason::ConnectFailed));
+  ASSERT_TRUE(out);
+  EXPECT_FALSE(out->success);
+  ASSERT_EQ(out->attempts.size(), 1u);
+  EXPECT_FALSE(s.contains(ih(1)));
+  EXPECT_FALSE(s.next(any));
+  EXPECT_TRUE(s.take_decided().empty());
+}
+
+// Liars learned while an infohash waits with nothing in flight: next() finds them and decides it.
+TEST(FetchScheduler, WaitingEntryWhoseCandidatesAllLieIsDecidedByNext) {
+  FetchScheduler s({.max_attempts = 5, .parallel_per_infohash = 1});
+  std::vector<Endpoint> liar{peer(9)};
+  s.add(ih(1), liar, 10);
+  s.add(ih(2), liar, 0);
+  const auto busy = [](const Endpoint& p) { return p != peer(9); };
+  EXPECT_FALSE(s.next(busy));  // peer(9) has no room yet
+  auto j = s.next(any);
+  ASSERT_EQ(j->infohash, ih(1));
+  ASSERT_TRUE(s.on_result(ih(1), peer(9), fail(peerwire::FailReason::HashMismatch, true)));
+  EXPECT_FALSE(s.next(any));
+  auto decided = s.take_decided();
+  ASSERT_EQ(decided.size(), 1u);
+  EXPECT_EQ(decided[0].infohash, ih(2));
+  EXPECT_EQ(s.size(), 0u);
+}
+
 }  // namespace
 }  // namespace bitscrape::crawler

@@ -116,6 +116,28 @@ TEST(Pipeline, AnnouncedInfohashIsFetchedFromItsAnnouncerWithoutALookup) {
   EXPECT_EQ(env.lookups, std::vector<InfoHash>{key(7)});
 }
 
+// A liar announcing a key says nothing about the torrent's honest seeders: when only the
+// announcers were tried and all of them lied (or were known liars, so nobody was asked), the key
+// is looked up; it is not given up on. (A liar announcing every torrent used to get the keys it
+// announced first marked failed for good.)
+TEST(Pipeline, AnnouncersThatLieLeadToALookupNotAVerdict) {
+  FakeEnv env;
+  PipelineConfig cfg;
+  cfg.allow_private_addresses = true;
+  Pipeline p(env, cfg);
+  p.on_infohash_seen(key(7), InfohashSource::AnnouncePeerQuery, peer(70));
+  p.on_infohash_seen(key(8), InfohashSource::AnnouncePeerQuery, peer(70));
+  p.tick(t0);
+  EXPECT_TRUE(env.lookups.empty());
+  FetchAttempt lied{peer(70)};
+  lied.liar = true;
+  p.on_fetch_outcome(FetchOutcome{key(7), std::nullopt, {lied}});
+  p.on_fetch_outcome(FetchOutcome{key(8), std::nullopt, {}});  // known liar: nobody asked
+  EXPECT_TRUE(env.of<storage::FetchOutcome>().empty());
+  p.tick(t0);
+  EXPECT_EQ(env.lookups, (std::vector<InfoHash>{key(7), key(8)}));
+}
+
 TEST(Pipeline, MartianAnnouncersAreIgnoredUnlessAllowed) {
   FakeEnv env;
   Pipeline p(env, {});

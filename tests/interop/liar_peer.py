@@ -3,6 +3,9 @@
 (one byte of the first piece flipped), for the fetcher's liar tests. Loopback only.
 
     liar = LiarPeer("127.0.10.99", 7999, info_bytes); liar.start(); ...; liar.stop()
+
+`info_bytes` is one info dict (served for whatever infohash the peer asks for) or a dict
+{20-byte DHT key: info dict} (a liar for many torrents; unknown keys are hung up on).
 """
 import socket
 import struct
@@ -58,10 +61,13 @@ class LiarPeer:
         try:
             conn.settimeout(10)
             hs = _recv_exact(conn, 68)
+            info = self.info if isinstance(self.info, bytes) else self.info.get(hs[28:48])
+            if info is None:
+                return
             reserved = bytearray(8)
             reserved[5] |= 0x10
             conn.sendall(b"\x13BitTorrent protocol" + bytes(reserved) + hs[28:48] + b"-LI0001-liarliarliar")
-            size = len(self.info) * (2 if self.mode == "size" else 1)
+            size = len(info) * (2 if self.mode == "size" else 1)
             self._send_ext(conn, 0, lt.bencode({"m": {"ut_metadata": 3}, "metadata_size": size, "v": "Liar 1.0"}))
             their_id = None
             while True:
@@ -78,10 +84,10 @@ class LiarPeer:
                 if msg.get(b"msg_type") != 0 or their_id is None:
                     continue
                 piece = msg[b"piece"]
-                data = bytearray(self.info[piece * 16384:(piece + 1) * 16384])
+                data = bytearray(info[piece * 16384:(piece + 1) * 16384])
                 if piece == 0 and data:
                     data[len(data) // 2] ^= 0xFF
-                header = lt.bencode({"msg_type": 1, "piece": piece, "total_size": len(self.info)})
+                header = lt.bencode({"msg_type": 1, "piece": piece, "total_size": len(info)})
                 self._send_ext(conn, their_id, header + bytes(data))
         except (OSError, ConnectionError, KeyError, TypeError):
             pass

@@ -25,46 +25,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import libtorrent as lt  # noqa: E402
 from checks import check, summary  # noqa: E402
+from krpc_client import Client, node_id  # noqa: E402
 
 NET = "127.0.37"
 OURS = (NET + ".1", 6881)
-
-
-def node_id(rng):
-    return bytes(rng.getrandbits(8) for _ in range(20))
-
-
-class Client:
-    def __init__(self, ip, rng):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((ip, 0))
-        self.sock.settimeout(3)
-        self.addr = self.sock.getsockname()
-        self.id = node_id(rng)
-
-    def send(self, tid, method, args):
-        a = {b"id": self.id}
-        a.update(args)
-        self.sock.sendto(lt.bencode({b"t": tid, b"y": b"q", b"q": method, b"a": a}), OURS)
-
-    def answer(self, tid):
-        """The reply with transaction id `tid` (our node's own queries to us, e.g. its
-        verification ping, are skipped), or None after the timeout."""
-        deadline = time.time() + 3
-        while time.time() < deadline:
-            try:
-                data, _ = self.sock.recvfrom(2048)
-            except socket.timeout:
-                return None
-            msg = lt.bdecode(data)
-            if not isinstance(msg, dict) or msg.get(b"y") == b"q" or msg.get(b"t") != tid:
-                continue
-            return msg
-        return None
-
-    def ask(self, tid, method, args):
-        self.send(tid, method, args)
-        return self.answer(tid)
 
 
 def ok(msg):
@@ -105,8 +69,8 @@ def main():
                 break
         check("listening on" in line, "the crawler listens (%s)" % line.strip())
 
-        a = Client(NET + ".2", rng)
-        b = Client(NET + ".3", rng)
+        a = Client(NET + ".2", OURS, rng)
+        b = Client(NET + ".3", OURS, rng)
         ih = node_id(rng)
 
         # One client's burst, back to back: every answer must come.
@@ -152,7 +116,7 @@ def main():
         time.sleep(0.2)
         after = a.ask(b"p2", b"ping", {})
         check(ok(after), "after 3000 garbage datagrams from another address, a ping is answered")
-        c = Client(NET + ".4", rng)  # the flooder's address, now asking properly
+        c = Client(NET + ".4", OURS, rng)  # the flooder's address, now asking properly
         check(c.ask(b"p3", b"ping", {}) is None, "the flooding address is ignored for a while")
     finally:
         crawl.terminate()
