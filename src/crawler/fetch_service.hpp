@@ -3,7 +3,8 @@
 //
 // add() queues an infohash with candidate peers; the service starts connections while the pool
 // has room, feeds every connection's result back to the scheduler, and reports each infohash's
-// outcome once decided (first verified metadata, or every candidate failed). The metadata in a
+// outcome once decided (first verified metadata, or every candidate failed, or nobody left to
+// ask: its candidates were all known liars). The metadata in a
 // successful outcome has been checked against the infohash (v1 SHA-1 or v2 truncated SHA-256);
 // parsing it is the caller's business (metainfo::parse_verified).
 //
