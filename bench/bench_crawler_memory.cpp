@@ -24,7 +24,8 @@ double rss_mib() {
 }
 
 struct NullEnv : bitscrape::crawler::PipelineEnv {
-  bitscrape::dht::LookupId start_get_peers(const bitscrape::InfoHash&, bitscrape::dht::TimePoint) override {
+  bitscrape::dht::LookupId start_get_peers(const bitscrape::InfoHash&, bitscrape::dht::TimePoint,
+                                           std::span<const bitscrape::krpc::CompactNode>) override {
     return bitscrape::dht::kNoLookup;
   }
   bool fetch(const bitscrape::InfoHash&, std::span<const bitscrape::Endpoint>, int) override { return true; }

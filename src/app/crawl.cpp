@@ -103,8 +103,9 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   Impl(CrawlConfig c, CrawlOptions o, Env& e) : cfg(std::move(c)), opts(std::move(o)), env(e) {}
 
   // ---- PipelineEnv ----
-  dht::LookupId start_get_peers(const InfoHash& ih, dht::TimePoint now) override {
-    return node->get_peers(ih, now);
+  dht::LookupId start_get_peers(const InfoHash& ih, dht::TimePoint now,
+                                std::span<const krpc::CompactNode> holders) override {
+    return node->get_peers(ih, now, std::nullopt, holders);
   }
   bool fetch(const InfoHash& ih, std::span<const Endpoint> peers, int priority) override {
     return fetcher->add(ih, peers, priority);

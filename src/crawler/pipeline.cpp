@@ -44,7 +44,15 @@ void Pipeline::on_infohash_seen(const InfoHash& ih, dht::InfohashSource src, con
   seen(ih, to_source(src), peer);
 }
 
-void Pipeline::on_sample(const dht::SampleEvent& /*ev*/) {}
+void Pipeline::on_sample(const dht::SampleEvent& ev) {
+  // The node stores what it samples (reported just before, key by key): its get_peers answer
+  // is the cheapest way to the key's peers.
+  for (const auto ih : ev.samples) {
+    auto it = entries_.find(ih);
+    if (it != entries_.end() && !it->second.looked_up && !it->second.holder)
+      it->second.holder = krpc::CompactNode{ev.id, ev.from};
+  }
+}
 
 void Pipeline::seen(const InfoHash& ih, storage::Source src, std::optional<Endpoint> peer) {
   const auto state = known_.get(ih);
@@ -264,14 +272,16 @@ dht::TimePoint Pipeline::tick(dht::TimePoint now) {
          env_.fetch_backlog() < config_.max_fetch_backlog) {
     const auto top = *queue_.begin();
     const InfoHash ih = top.second;
-    const auto id = env_.start_get_peers(ih, now);
+    Entry& e = entries_.at(ih);
+    const auto holders = e.holder ? std::span<const krpc::CompactNode>(&*e.holder, 1)
+                                  : std::span<const krpc::CompactNode>();
+    const auto id = env_.start_get_peers(ih, now, holders);
     if (id == dht::kNoLookup) {
       ++counters_.lookups_refused;
       break;
     }
     queue_.erase(queue_.begin());
     ++counters_.lookups_started;
-    Entry& e = entries_.at(ih);
     e.lookup = id;
     e.looked_up = true;
     active_.emplace(id, ih);

@@ -4,7 +4,9 @@
 //   infohash seen (BEP-51 sample, get_peers / announce_peer query we received)
 //     -> first time this run? record a sighting; already fetched (memory or database)? stop
 //     -> lookup queue (priority: announced > asked for > sampled, raised by repeat sightings)
-//     -> get_peers lookup through the node (bounded concurrency), peers collected (bounded)
+//     -> get_peers through the node (bounded concurrency): a sampled key is asked of the node
+//        whose sample showed it (it stores the key's peers), a full lookup only when that node
+//        gives none; peers collected (bounded)
 //     -> fetch queue (FetchService; priority grows with the peer count)
 //     -> verified metadata parsed -> TorrentRecord (+ files) stored; a hybrid once, both keys
 //        marked fetched; failures recorded as attempts (the database decides retries).
@@ -42,8 +44,10 @@ namespace bitscrape::crawler {
 class PipelineEnv {
  public:
   virtual ~PipelineEnv() = default;
-  // Starts a get_peers lookup; dht::kNoLookup when the node refuses (too many lookups).
-  virtual dht::LookupId start_get_peers(const InfoHash& ih, dht::TimePoint now) = 0;
+  // Starts a get_peers lookup, asking `holders` (nodes known to store the key) first;
+  // dht::kNoLookup when the node refuses (too many lookups).
+  virtual dht::LookupId start_get_peers(const InfoHash& ih, dht::TimePoint now,
+                                        std::span<const krpc::CompactNode> holders) = 0;
   // Queues a metadata fetch; false when the fetch queue is full.
   virtual bool fetch(const InfoHash& ih, std::span<const Endpoint> peers, int priority) = 0;
   // Infohashes queued or in flight in the fetch engine.
@@ -139,6 +143,7 @@ class Pipeline : public dht::Observer {
     dht::LookupId lookup = dht::kNoLookup;
     bool fetching = false;
     bool looked_up = false;  // a get_peers lookup ran (announced keys may skip it at first)
+    std::optional<krpc::CompactNode> holder;  // the node whose BEP-51 sample showed the key
   };
   using QueueKey = std::pair<std::pair<int, std::uint64_t>, InfoHash>;  // ((-priority, seq), ih)
 

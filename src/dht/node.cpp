@@ -59,6 +59,12 @@ struct Lookup {
   std::unordered_set<Endpoint, EndpointHash> peers;
   std::size_t bootstrap_in_flight = 0;
   std::size_t samples_asked = 0;  // SampleWalk: sample_infohashes sent
+  // GetPeers asked of the nodes known to store the key first (get_peers' ask_first): while
+  // `ask_first` holds endpoints not yet answered, only they are queried; when they have all
+  // answered or failed, the lookup ends if they gave peers and goes on as a full iterative
+  // lookup (from the routing table and the nodes they returned) if not.
+  std::vector<Endpoint> ask_first;
+  bool direct = false;
 };
 
 }  // namespace
@@ -70,7 +76,11 @@ struct Node::Impl {
   void on_datagram(std::string_view datagram, const Endpoint& from, TimePoint now);
   TimePoint tick(TimePoint now);
   TimePoint next_wake() const;
-  LookupId start_lookup(LookupKind kind, const Id160& target, std::uint8_t families, TimePoint now);
+  LookupId start_lookup(LookupKind kind, const Id160& target, std::uint8_t families, TimePoint now,
+                        std::span<const krpc::CompactNode> ask_first = {});
+  // Seeds l's searches with the routing table's closest nodes to its target; how many were added.
+  std::size_t seed_from_table(Lookup& l, std::uint8_t families);
+  void direct_answered(Lookup& l, const Endpoint& from);
 
   // ---- server
   void handle_query(const krpc::Query& q, const Endpoint& from, TimePoint now);
@@ -649,6 +659,7 @@ void Node::Impl::handle_response(const krpc::Response& r, const Endpoint& from, 
 void Node::Impl::lookup_response(Lookup& l, const Transaction& t, const krpc::Response& r,
                                  const Endpoint& from, TimePoint now) {
   auto& s = l.search[slot_of(from.ip)];
+  direct_answered(l, from);
   if (t.purpose == Purpose::Bootstrap) {
     if (l.bootstrap_in_flight > 0) --l.bootstrap_in_flight;
     if (s) (void)s->add(r.id, from);
@@ -739,6 +750,7 @@ void Node::Impl::handle_error(const krpc::ErrorMessage& e, const Endpoint& from,
 }
 
 void Node::Impl::lookup_failure(Lookup& l, const Transaction& t) {
+  direct_answered(l, t.to);
   if (t.purpose == Purpose::Bootstrap) {
     if (l.bootstrap_in_flight > 0) --l.bootstrap_in_flight;
     return;
@@ -781,8 +793,19 @@ Lookup* Node::Impl::find_lookup(LookupId lid) {
   return nullptr;
 }
 
+std::size_t Node::Impl::seed_from_table(Lookup& l, std::uint8_t families) {
+  std::size_t seeds = 0;
+  for (std::size_t slot = 0; slot < 2; ++slot) {
+    RoutingTable* t = slot == 0 ? table4.get() : table6.get();
+    if (t == nullptr || !l.search[slot] || (families & (1u << slot)) == 0) continue;
+    t->closest(l.target, cfg.client.lookup_k, false, closest_buf);
+    for (const auto* n : closest_buf) seeds += l.search[slot]->add(n->id, n->endpoint) ? 1 : 0;
+  }
+  return seeds;
+}
+
 LookupId Node::Impl::start_lookup(LookupKind kind, const Id160& target, std::uint8_t families,
-                                  TimePoint now) {
+                                  TimePoint now, std::span<const krpc::CompactNode> ask_first) {
   if (lookups.size() >= cfg.client.max_lookups) {
     ++c.lookups_refused;
     return kNoLookup;
@@ -793,15 +816,23 @@ LookupId Node::Impl::start_lookup(LookupKind kind, const Id160& target, std::uin
   l->kind = kind;
   l->target = target;
   const auto& cc = cfg.client;
-  std::size_t seeds = 0;
   for (std::size_t slot = 0; slot < 2; ++slot) {
     RoutingTable* t = slot == 0 ? table4.get() : table6.get();
     if (t == nullptr || (families & (1u << slot)) == 0) continue;
     l->search[slot].emplace(target, cc.lookup_k, cc.alpha, cc.max_lookup_candidates,
                             cfg.routing.one_node_per_ip);
-    t->closest(target, cc.lookup_k, false, closest_buf);
-    for (const auto* n : closest_buf) seeds += l->search[slot]->add(n->id, n->endpoint) ? 1 : 0;
   }
+  std::size_t seeds = 0;
+  for (const auto& n : ask_first) {
+    if (!learned_ok(n) || l->ask_first.size() >= cc.alpha) continue;
+    auto& s = l->search[slot_of(n.endpoint.ip)];
+    if (s && s->add(n.id, n.endpoint)) {
+      l->ask_first.push_back(n.endpoint);
+      ++seeds;
+    }
+  }
+  l->direct = seeds > 0;
+  if (!l->direct) seeds = seed_from_table(*l, families);
   if (seeds == 0 && kind != LookupKind::Bootstrap) {
     ++c.lookups_refused;
     return kNoLookup;
@@ -813,12 +844,30 @@ LookupId Node::Impl::start_lookup(LookupKind kind, const Id160& target, std::uin
   return lid;
 }
 
+void Node::Impl::direct_answered(Lookup& l, const Endpoint& from) {
+  if (!l.direct) return;
+  std::erase(l.ask_first, from);
+}
+
 bool Node::Impl::step(Lookup& l, TimePoint now) {
+  if (l.direct && l.ask_first.empty()) {
+    // The nodes that store the key have answered (or failed).
+    l.direct = false;
+    if (!l.peers.empty()) {
+      ++c.lookups_direct_hits;
+      return true;
+    }
+    ++c.lookups_direct_misses;
+    (void)seed_from_table(l, 3);
+  }
   bool done = l.bootstrap_in_flight == 0;
   for (std::size_t slot = 0; slot < 2; ++slot) {
     auto& s = l.search[slot];
     if (!s) continue;
     s->for_each_to_query([&](Search::Candidate& cand) {
+      // Asking the key's holders first: nobody else yet (their replies' nodes wait).
+      if (l.direct && std::find(l.ask_first.begin(), l.ask_first.end(), cand.endpoint) == l.ask_first.end())
+        return false;
       Transaction t;
       t.to = cand.endpoint;
       t.node_id = cand.id;
@@ -1080,8 +1129,9 @@ LookupId Node::find_node(const Id160& target, TimePoint now) {
   return lid;
 }
 
-LookupId Node::get_peers(const InfoHash& ih, TimePoint now, std::optional<AnnounceParams> announce) {
-  const auto lid = impl_->start_lookup(LookupKind::GetPeers, ih, 3, now);
+LookupId Node::get_peers(const InfoHash& ih, TimePoint now, std::optional<AnnounceParams> announce,
+                         std::span<const krpc::CompactNode> ask_first) {
+  const auto lid = impl_->start_lookup(LookupKind::GetPeers, ih, 3, now, ask_first);
   if (lid == kNoLookup) return lid;
   impl_->find_lookup(lid)->announce = announce;
   impl_->advance(lid, now);

@@ -136,8 +136,12 @@ class Node {
                      TimePoint now);
   // Iterative lookups; kNoLookup when refused (max_lookups reached or no node known).
   LookupId find_node(const Id160& target, TimePoint now);
+  // get_peers: with `ask_first` (nodes known to store the key, e.g. the one whose BEP-51 sample
+  // showed it; at most alpha are used), only those are asked at first; the lookup ends there
+  // when they return peers, and goes on as a full iterative lookup when they do not.
   LookupId get_peers(const InfoHash& ih, TimePoint now,
-                     std::optional<AnnounceParams> announce = std::nullopt);
+                     std::optional<AnnounceParams> announce = std::nullopt,
+                     std::span<const krpc::CompactNode> ask_first = {});
 
   // Runtime knobs (the crawler's controls). The budget is RateConfig::out_packets_per_second;
   // without `burst` the configured burst/rate ratio is kept (at least 1 packet).

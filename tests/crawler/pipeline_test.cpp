@@ -22,6 +22,7 @@ Endpoint peer(int n) { return Endpoint{IpAddress::v4(0x05000000u + static_cast<s
 
 struct FakeEnv : PipelineEnv {
   std::vector<InfoHash> lookups;
+  std::map<InfoHash, std::vector<krpc::CompactNode>> holders;  // asked first, per lookup
   std::map<InfoHash, std::vector<Endpoint>> fetches;
   std::vector<int> fetch_priorities;
   std::set<InfoHash> in_db;
@@ -31,7 +32,9 @@ struct FakeEnv : PipelineEnv {
   bool fetch_full = false;
   dht::LookupId next_id = 1;
 
-  dht::LookupId start_get_peers(const InfoHash& ih, dht::TimePoint) override {
+  dht::LookupId start_get_peers(const InfoHash& ih, dht::TimePoint,
+                                std::span<const krpc::CompactNode> holders_) override {
+    holders[ih].assign(holders_.begin(), holders_.end());
     if (refuse_lookups) return dht::kNoLookup;
     lookups.push_back(ih);
     return next_id++;
@@ -136,6 +139,32 @@ TEST(Pipeline, AnnouncersThatLieLeadToALookupNotAVerdict) {
   EXPECT_TRUE(env.of<storage::FetchOutcome>().empty());
   p.tick(t0);
   EXPECT_EQ(env.lookups, (std::vector<InfoHash>{key(7), key(8)}));
+}
+
+// The node whose BEP-51 sample showed a key stores that key: its lookup asks it first.
+TEST(Pipeline, SampledKeysAreAskedOfTheNodeThatSampledThem) {
+  FakeEnv env;
+  Pipeline p(env, {});
+  std::string blob;
+  for (int i : {1, 2}) blob.append(reinterpret_cast<const char*>(key(i).bytes.data()), InfoHash::kSize);
+  const auto samples = krpc::SampleList::from(blob);
+  ASSERT_TRUE(samples);
+  dht::SampleEvent ev;
+  ev.from = peer(40);
+  ev.id = key(40);
+  ev.samples = *samples;
+  p.on_infohash_seen(key(1), InfohashSource::Sample, ev.from);
+  p.on_infohash_seen(key(2), InfohashSource::Sample, ev.from);
+  p.on_infohash_seen(key(3), InfohashSource::GetPeersQuery, peer(41));  // not in the sample
+  p.on_sample(ev);
+  p.tick(t0);
+  ASSERT_EQ(env.lookups.size(), 3u);
+  for (int i : {1, 2}) {
+    ASSERT_EQ(env.holders[key(i)].size(), 1u);
+    EXPECT_EQ(env.holders[key(i)][0].id, key(40));
+    EXPECT_EQ(env.holders[key(i)][0].endpoint, peer(40));
+  }
+  EXPECT_TRUE(env.holders[key(3)].empty());  // a querier does not store the key: full lookup
 }
 
 TEST(Pipeline, MartianAnnouncersAreIgnoredUnlessAllowed) {

@@ -152,6 +152,45 @@ TEST_F(NodeClientTest, GetPeersCollectsPeersAndAnnouncesToTheClosest) {
   EXPECT_EQ(n.counters().announces_sent, 8u);
 }
 
+// A key's holder (the node whose sample showed it) is asked first: when it gives peers the
+// lookup ends there, one get_peers sent; when it gives none, a full lookup follows.
+TEST_F(NodeClientTest, GetPeersAsksTheKeysHolderFirst) {
+  auto& n = make();
+  bootstrap();
+  const auto ih = rng.id();
+  const auto holders = net.closest(ih, 8, IpAddress::Family::V4);
+  for (auto& fn : net.nodes)
+    if (fn.id == holders[3].id) fn.peers[ih] = {Endpoint{ep4(9000).ip, 51413}};
+  const krpc::CompactNode holder = holders[3];
+  net.received.clear();
+  const auto lid = n.get_peers(ih, now, std::nullopt, std::span(&holder, 1));
+  run(5s);
+  ASSERT_EQ(rec.done.back().id, lid);
+  EXPECT_EQ(rec.peers, (std::vector<Endpoint>{Endpoint{ep4(9000).ip, 51413}}));
+  std::vector<NodeId> asked;  // (the new nodes in its reply get verification pings)
+  for (const auto& r : net.received)
+    if (r.method == krpc::Method::GetPeers) asked.push_back(net.nodes[r.node].id);
+  EXPECT_EQ(asked, std::vector<NodeId>{holders[3].id});  // nobody else was asked
+  EXPECT_EQ(n.counters().lookups_direct_hits, 1u);
+
+  // A holder without peers for the key: the full lookup finds them at the closest nodes.
+  const auto ih2 = rng.id();
+  const auto closest2 = net.closest(ih2, 8, IpAddress::Family::V4);
+  for (auto& fn : net.nodes)
+    if (fn.id == closest2[0].id) fn.peers[ih2] = {Endpoint{ep4(9001).ip, 51413}};
+  const krpc::CompactNode empty = closest2[5];
+  rec.peers.clear();
+  net.received.clear();
+  const auto lid2 = n.get_peers(ih2, now, std::nullopt, std::span(&empty, 1));
+  run(10s);
+  ASSERT_EQ(rec.done.back().id, lid2);
+  EXPECT_EQ(rec.peers, (std::vector<Endpoint>{Endpoint{ep4(9001).ip, 51413}}));
+  std::size_t asked2 = 0;
+  for (const auto& r : net.received) asked2 += r.method == krpc::Method::GetPeers ? 1 : 0;
+  EXPECT_GT(asked2, 1u);
+  EXPECT_EQ(n.counters().lookups_direct_misses, 1u);
+}
+
 TEST_F(NodeClientTest, DeadNodesTimeOutAndTheLookupStillConverges) {
   auto& n = make();
   bootstrap();
