@@ -207,10 +207,9 @@ std::string Connection::take_received() {
   return r;
 }
 
-void Connection::close(TimePoint now) {
+void Connection::close(TimePoint /*now*/) {
   if (state_ == State::Closed || closing_) return;
   closing_ = true;
-  (void)now;
   if (state_ == State::SynSent) fail(Error::None);  // nothing was said yet: just forget it
 }
 
@@ -317,14 +316,12 @@ void Connection::process_ack(const Packet& p, TimePoint now) {
   std::size_t n = covered <= flight_.size() ? covered : 0;
   std::size_t bytes_acked = 0;
   for (std::size_t i = 0; i < n; ++i) ack_entry(flight_[i], now, bytes_acked);
-  std::size_t sacked_past_front = 0;
   if (!p.sack.empty() && (n > 0 || h.ack_nr == static_cast<std::uint16_t>(base - 1))) {
     for (std::size_t i = 0; i < p.sack.size() * 8; ++i) {
       if (!(static_cast<unsigned char>(p.sack[i / 8]) & (1u << (i % 8)))) continue;
       const std::size_t idx = n + 1 + i;  // ack_nr + 2 + i, counted from base
       if (idx >= flight_.size()) break;
       ack_entry(flight_[idx], now, bytes_acked);
-      ++sacked_past_front;
     }
   }
   const bool duplicate = bytes_acked == 0 && h.ack_nr == last_ack_ && p.payload.empty() &&
@@ -357,7 +354,6 @@ void Connection::process_ack(const Packet& p, TimePoint now) {
     ++stats_.fast_retransmits;
     on_loss(false);
   }
-  (void)sacked_past_front;
 }
 
 void Connection::on_loss(bool timeout) {
