@@ -3,6 +3,7 @@
 #pragma once
 
 #include "bencode/decoder.hpp"
+#include "filler.hpp"
 #include "bencode/encoder.hpp"
 #include "metainfo/verify.hpp"
 #include "peerwire/fetcher.hpp"
@@ -21,18 +22,7 @@ namespace bitscrape::peerwire::test {
 
 inline const TimePoint kT0 = TimePoint{} + std::chrono::hours(1);
 
-// Deterministic filler so that a flipped byte changes the hash.
-inline std::string filler(std::size_t n, std::uint32_t seed) {
-  std::string s(n, '\0');
-  std::uint32_t x = seed * 2654435761u + 1;
-  for (auto& c : s) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    c = static_cast<char>(x);
-  }
-  return s;
-}
+using test_support::filler;  // deterministic bytes: a flipped byte changes the hash
 
 // Grows the string stored under `pad_key` until the whole dict encodes to exactly `size` bytes.
 inline std::string pad_to(bencode::Item info, const std::string& pad_key, std::size_t size,

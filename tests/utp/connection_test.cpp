@@ -3,6 +3,7 @@
 // bound and LEDBAT keeping a bottleneck's queue near the target delay.
 #include "utp/connection.hpp"
 
+#include "filler.hpp"
 #include "link.hpp"
 
 #include <gtest/gtest.h>
@@ -18,17 +19,7 @@ using namespace std::chrono_literals;
 using test::Link;
 using test::LinkParams;
 
-std::string pattern(std::size_t n, std::uint32_t seed) {
-  std::string s(n, '\0');
-  std::uint32_t x = seed * 2654435761u + 1;
-  for (auto& c : s) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    c = static_cast<char>(x);
-  }
-  return s;
-}
+std::string pattern(std::size_t n, std::uint32_t seed) { return test_support::filler(n, seed); }
 
 // Two ends that each send `to_b` / `to_a` and close once they have sent everything and
 // received everything they expect.
