@@ -394,6 +394,40 @@ class MemoryStore final : public Store {
     return out;
   }
 
+  StoreResult<std::int64_t> register_instance(const InstanceInfo& info) override {
+    std::lock_guard lock(mu_);
+    std::erase_if(instances_, [&](const auto& kv) {
+      return kv.second.last.at < info.started - kForgetInstancesAfter;
+    });
+    InstanceRecord r;
+    r.id = ++last_instance_;
+    r.info = info;
+    r.last.at = info.started;
+    instances_.emplace(r.id, r);
+    return r.id;
+  }
+
+  Status heartbeat(std::int64_t id, const Heartbeat& hb) override {
+    std::lock_guard lock(mu_);
+    auto it = instances_.find(id);
+    if (it == instances_.end()) return fail(ErrorCode::InvalidArgument, "no instance " + std::to_string(id));
+    it->second.last = hb;
+    return {};
+  }
+
+  StoreResult<std::vector<InstanceRecord>> instances(const InstanceQuery& q) override {
+    if (q.limit > kMaxInstancesLimit) return fail(ErrorCode::InvalidArgument, "instance limit over 1000");
+    std::lock_guard lock(mu_);
+    std::vector<InstanceRecord> out;
+    for (auto it = instances_.rbegin(); it != instances_.rend() && out.size() < q.limit; ++it) {
+      const auto& r = it->second;
+      if (q.alive_since && (r.last.stopped || r.last.at < *q.alive_since)) continue;
+      out.push_back(r);
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
+  }
+
  private:
   void apply_node(const NodeRecord& n) {
     auto [it, inserted] = nodes_.try_emplace(key_of(n.endpoint), n);
@@ -500,6 +534,8 @@ class MemoryStore final : public Store {
   std::unordered_map<InfoHash, std::int64_t, Id160Hash> keys_;
   std::map<InfoHash, std::vector<PeerRecord>> peers_;
   std::map<std::string, std::map<std::int64_t, std::int64_t>> counters_;
+  std::map<std::int64_t, InstanceRecord> instances_;
+  std::int64_t last_instance_ = 0;
   std::int64_t next_id_ = 1;
 };
 

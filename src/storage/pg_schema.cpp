@@ -192,8 +192,40 @@ CREATE TRIGGER peers_ad AFTER DELETE ON peers REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION bitscrape_peers_ad();
 )sql";
 
+// v2: many crawlers, one database (store.hpp). instances: one row per crawl, its heartbeat
+// tells whether it is alive. leases: who may fetch a key, until when; a row is kept after the
+// fetch (the torrent, once committed, refuses every later claim) and deleted once expired, so
+// the table holds about an hour of claimed work. No foreign key to instances: a lease of a
+// forgotten instance is simply not held.
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE instances (
+  id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  node_id          bytea   NOT NULL,      -- 20 bytes
+  listen           text    NOT NULL,
+  host             text    NOT NULL,
+  started          bigint  NOT NULL,
+  heartbeat        bigint  NOT NULL,      -- the latest heartbeat (unix seconds)
+  stopped          bigint,                -- a clean stop
+  infohashes       bigint  NOT NULL DEFAULT 0,
+  torrents         bigint  NOT NULL DEFAULT 0,
+  infohashes_per_s float8  NOT NULL DEFAULT 0,
+  torrents_per_s   float8  NOT NULL DEFAULT 0,
+  packets_per_s    float8  NOT NULL DEFAULT 0
+);
+CREATE INDEX instances_heartbeat ON instances (heartbeat);
+
+CREATE TABLE leases (
+  ih    bytea  NOT NULL PRIMARY KEY,      -- 20 bytes: a DHT key
+  owner bigint NOT NULL,                  -- instances.id
+  until bigint NOT NULL                   -- unix seconds
+);
+CREATE INDEX leases_until ON leases (until);
+CREATE INDEX leases_owner ON leases (owner);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kV1},
+    {2, "crawler instances and leases", kV2},
 };
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -48,6 +50,7 @@ constexpr Oid kBoolOid = 16;
 constexpr Oid kByteaOid = 17;
 constexpr Oid kInt8Oid = 20;
 constexpr Oid kTextOid = 25;
+constexpr Oid kFloat8Oid = 701;
 
 // "$n" (built by appending: GCC 12 warns falsely about "$" + std::string).
 std::string placeholder(int n) {
@@ -131,6 +134,11 @@ class Params {
   Params& integer(std::int64_t v) { return push(std::to_string(v), kInt8Oid, 0); }
   Params& bytes(std::string_view b) { return push(std::string(b), kByteaOid, 1); }
   Params& text(std::string_view t) { return push(std::string(t), kTextOid, 0); }
+  Params& real(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", std::isfinite(v) ? v : 0.0);
+    return push(buf, kFloat8Oid, 0);
+  }
   Params& null(Oid type) {
     values_.emplace_back();
     types_.push_back(type);
@@ -456,6 +464,18 @@ TorrentRecord torrent_from_row(const Rows& r, int i) {
   t.fetched_at = from_unix(r.integer(i, 9));
   return t;
 }
+
+constexpr const char* kInstanceColumns =
+    "id, node_id, listen, host, started, heartbeat, stopped, infohashes, torrents, infohashes_per_s, "
+    "torrents_per_s, packets_per_s";
+
+// When an existing lease (`leases`) passes to the claimer (`excluded`): it is the claimer's
+// own, it expired, or its holder is not live (stopped, or no heartbeat since $5). $4: now.
+constexpr const char* kLeaseUpsert =
+    " ON CONFLICT (ih) DO UPDATE SET owner = excluded.owner, until = excluded.until"
+    " WHERE leases.owner = excluded.owner OR leases.until < $4 OR NOT EXISTS (SELECT 1 FROM instances x"
+    " WHERE x.id = leases.owner AND x.stopped IS NULL AND x.heartbeat >= $5)"
+    " RETURNING ih";
 
 constexpr const char* kInfohashColumns =
     "ih, first_seen, last_seen, sources, peers, attempts, last_attempt, state, priority";
@@ -912,6 +932,147 @@ class PgStore final : public Store {
     if (!r) return Unexpected<Error>{r.error()};
     std::vector<std::string> out;
     for (int i = 0; i < r->size(); ++i) out.push_back(r->bytes(i, 0));
+    return out;
+  }
+
+  StoreResult<std::int64_t> register_instance(const InstanceInfo& info) override {
+    if (opt_.read_only) return fail(ErrorCode::ReadOnly, "this store was opened read-only");
+    std::lock_guard lock(mu_);
+    auto old = db_->run("DELETE FROM instances WHERE heartbeat < $1",
+                        Params{}.integer(to_unix(info.started - kForgetInstancesAfter)), "forget old instances");
+    if (!old) return Unexpected<Error>{old.error()};
+    auto r = db_->run(
+        "INSERT INTO instances (node_id, listen, host, started, heartbeat) VALUES ($1, $2, $3, $4, $4) "
+        "RETURNING id",
+        Params{}.bytes(info.node_id.view()).text(info.listen).text(info.host).integer(to_unix(info.started)),
+        "register instance");
+    if (!r) return Unexpected<Error>{r.error()};
+    return r->integer(0, 0);
+  }
+
+  Status heartbeat(std::int64_t id, const Heartbeat& hb) override {
+    if (opt_.read_only) return fail(ErrorCode::ReadOnly, "this store was opened read-only");
+    std::lock_guard lock(mu_);
+    auto r = db_->run(
+        "UPDATE instances SET heartbeat = $2, infohashes = $3, torrents = $4, infohashes_per_s = $5, "
+        "torrents_per_s = $6, packets_per_s = $7, stopped = CASE WHEN $8 <> 0 THEN $2 END WHERE id = $1",
+        Params{}
+            .integer(id)
+            .integer(to_unix(hb.at))
+            .integer(static_cast<std::int64_t>(hb.infohashes))
+            .integer(static_cast<std::int64_t>(hb.torrents))
+            .real(hb.infohashes_per_s)
+            .real(hb.torrents_per_s)
+            .real(hb.packets_per_s)
+            .integer(hb.stopped ? 1 : 0),
+        "record heartbeat");
+    if (!r) return Unexpected<Error>{r.error()};
+    if (r->affected() == 0) return fail(ErrorCode::InvalidArgument, "no instance " + std::to_string(id));
+    // Expired leases hold nothing: drop them, whoever held them (this keeps the table at about
+    // one lease period of work; every instance does it, an index range each time).
+    auto gone = db_->run("DELETE FROM leases WHERE until < $1", Params{}.integer(to_unix(hb.at)),
+                         "drop expired leases");
+    if (!gone) return Unexpected<Error>{gone.error()};
+    return {};
+  }
+
+  StoreResult<std::vector<InstanceRecord>> instances(const InstanceQuery& q) override {
+    if (q.limit > kMaxInstancesLimit) return fail(ErrorCode::InvalidArgument, "instance limit over 1000");
+    std::lock_guard lock(mu_);
+    std::string sql = std::string("SELECT * FROM (SELECT ") + kInstanceColumns + " FROM instances";
+    Params p;
+    p.integer(static_cast<std::int64_t>(q.limit));
+    if (q.alive_since) {
+      sql += " WHERE stopped IS NULL AND heartbeat >= $2";
+      p.integer(to_unix(*q.alive_since));
+    }
+    sql += " ORDER BY id DESC LIMIT $1) s ORDER BY id";
+    auto r = db_->run(sql, p, "read instances");
+    if (!r) return Unexpected<Error>{r.error()};
+    std::vector<InstanceRecord> out;
+    for (int i = 0; i < r->size(); ++i) {
+      InstanceRecord x;
+      x.id = r->integer(i, 0);
+      if (auto id = NodeId::from_bytes(r->bytes(i, 1))) x.info.node_id = *id;
+      x.info.listen = std::string(r->text(i, 2));
+      x.info.host = std::string(r->text(i, 3));
+      x.info.started = from_unix(r->integer(i, 4));
+      x.last.at = from_unix(r->integer(i, 5));
+      x.last.stopped = !r->is_null(i, 6);
+      x.last.infohashes = static_cast<std::uint64_t>(r->integer(i, 7));
+      x.last.torrents = static_cast<std::uint64_t>(r->integer(i, 8));
+      x.last.infohashes_per_s = r->real(i, 9);
+      x.last.torrents_per_s = r->real(i, 10);
+      x.last.packets_per_s = r->real(i, 11);
+      out.push_back(std::move(x));
+    }
+    return out;
+  }
+
+  // One statement: a lease for every key without a stored torrent whose current lease (if
+  // any) may pass to us. Keys in byte order, so two claimers lock rows in the same order.
+  StoreResult<std::vector<bool>> claim(std::span<const InfoHash> keys, const Lease& lease) override {
+    if (keys.size() > kMaxIsFetchedBatch) return fail(ErrorCode::InvalidArgument, "claim batch over 10000");
+    if (opt_.read_only) return fail(ErrorCode::ReadOnly, "this store was opened read-only");
+    std::vector<bool> out(keys.size(), false);
+    if (keys.empty()) return out;
+    const std::set<InfoHash> sorted(keys.begin(), keys.end());
+    ArrayParam a(kByteaOid);
+    for (const auto& k : sorted) a.add(bytes_of(k));
+    std::lock_guard lock(mu_);
+    auto r = db_->run(
+        std::string("INSERT INTO leases (ih, owner, until) SELECT k, $2, $3 FROM unnest($1::bytea[]) AS k "
+                    "WHERE NOT EXISTS (SELECT 1 FROM infohashes i WHERE i.ih = k AND i.torrent_id IS NOT NULL) "
+                    "ORDER BY k") +
+            kLeaseUpsert,
+        Params{}
+            .array(a, kByteaOid)
+            .integer(lease.instance)
+            .integer(to_unix(lease.until))
+            .integer(to_unix(lease.now))
+            .integer(to_unix(lease.alive_since)),
+        "claim infohashes");
+    if (!r) return Unexpected<Error>{r.error()};
+    std::set<InfoHash> granted;
+    for (int i = 0; i < r->size(); ++i) {
+      if (auto k = InfoHash::from_bytes(r->bytes(i, 0))) granted.insert(*k);
+    }
+    for (std::size_t i = 0; i < keys.size(); ++i) out[i] = granted.count(keys[i]) != 0;
+    return out;
+  }
+
+  // pending_fetch() and the claim in one statement. FOR UPDATE SKIP LOCKED: a pending row
+  // that another claimer (or a writer) has locked is passed over, not waited for, so
+  // concurrent refills take different keys.
+  StoreResult<std::vector<InfohashRecord>> claim_pending(const PendingQuery& q, const Lease& lease) override {
+    if (q.limit > kMaxPendingLimit) return fail(ErrorCode::InvalidArgument, "pending limit over 100000");
+    if (opt_.read_only) return fail(ErrorCode::ReadOnly, "this store was opened read-only");
+    std::string sql =
+        "WITH c AS (SELECT i.ih FROM infohashes i WHERE i.state = 0"
+        " AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.ih = i.ih AND l.owner <> $2 AND l.until >= $4"
+        " AND EXISTS (SELECT 1 FROM instances x WHERE x.id = l.owner AND x.stopped IS NULL"
+        " AND x.heartbeat >= $5))";
+    Params p;
+    p.integer(static_cast<std::int64_t>(q.limit))
+        .integer(lease.instance)
+        .integer(to_unix(lease.until))
+        .integer(to_unix(lease.now))
+        .integer(to_unix(lease.alive_since));
+    if (q.attempted_before) {
+      sql += " AND (i.last_attempt IS NULL OR i.last_attempt <= $6)";
+      p.integer(to_unix(*q.attempted_before));
+    }
+    sql += " ORDER BY i.priority DESC, i.attempts, i.last_seen DESC, i.ih LIMIT $1 FOR UPDATE OF i SKIP LOCKED),"
+           " granted AS (INSERT INTO leases (ih, owner, until) SELECT ih, $2, $3 FROM c ORDER BY ih";
+    sql += kLeaseUpsert;
+    sql += std::string(") SELECT ") + kInfohashColumns +
+           " FROM infohashes WHERE ih IN (SELECT ih FROM granted)"
+           " ORDER BY priority DESC, attempts, last_seen DESC, ih";
+    std::lock_guard lock(mu_);
+    auto r = db_->run(sql, p, "claim pending infohashes");
+    if (!r) return Unexpected<Error>{r.error()};
+    std::vector<InfohashRecord> out;
+    for (int i = 0; i < r->size(); ++i) out.push_back(infohash_from_row(*r, i));
     return out;
   }
 

@@ -2,7 +2,7 @@
 // crawlers and readers share), through libpq. Same contract and the same API results as the
 // SQLite store (store.hpp); tests/storage runs one typed suite against both.
 //
-// Schema (v1; pg_schema.cpp has the DDL, docs/storage.md the reasons): the SQLite v2 layout in
+// Schema (v2; pg_schema.cpp has the DDL, docs/storage.md the reasons): the SQLite v2 layout in
 // PostgreSQL types — infohashes, names and counter names as bytea (a Store takes any bytes;
 // PostgreSQL text would refuse invalid UTF-8 and NUL), times and sizes as bigint, each DHT key
 // one infohashes row naming the torrent stored under it, file lists front-coded + zstd, raw
@@ -16,6 +16,12 @@
 // statement (INSERT ... SELECT FROM unnest(arrays) ... ON CONFLICT), with the rows merged and
 // sorted by key first — PostgreSQL refuses to upsert one row twice in a statement, and a fixed
 // key order keeps two writers from deadlocking.
+//
+// Many crawlers (store.hpp): v2 adds `instances` (heartbeats) and `leases` (who fetches a
+// key, until when). claim() is one INSERT ... ON CONFLICT DO UPDATE over the keys in byte
+// order; claim_pending() selects pending rows FOR UPDATE SKIP LOCKED and leases them in the
+// same statement. Times are the callers' clocks: the crawler hosts must keep them in sync
+// (NTP); leases and liveness have margins of tens of seconds.
 //
 // Durability: Durability::Normal sets synchronous_commit = off for this session: a commit
 // survives bitscrape being killed (the server has it) and a server crash loses at most the

@@ -152,9 +152,31 @@ DROP INDEX torrents_v1;
 DROP INDEX torrents_v2;
 )sql";
 
+// v3: the crawler instances writing to this database (store.hpp). SQLite has one at a time
+// (the file lock) but keeps the same table as PostgreSQL, so `stats` and the web UI list it
+// the same way. AUTOINCREMENT: ids never come back after old rows are forgotten.
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE instances (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  node_id          BLOB    NOT NULL,      -- 20 bytes
+  listen           TEXT    NOT NULL,
+  host             TEXT    NOT NULL,
+  started          INTEGER NOT NULL,
+  heartbeat        INTEGER NOT NULL,      -- the latest heartbeat (unix seconds)
+  stopped          INTEGER,               -- a clean stop
+  infohashes       INTEGER NOT NULL DEFAULT 0,
+  torrents         INTEGER NOT NULL DEFAULT 0,
+  infohashes_per_s REAL    NOT NULL DEFAULT 0,
+  torrents_per_s   REAL    NOT NULL DEFAULT 0,
+  packets_per_s    REAL    NOT NULL DEFAULT 0
+);
+CREATE INDEX instances_heartbeat ON instances (heartbeat);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kV1},
     {2, "torrent keys in infohashes", kV2},
+    {3, "crawler instances", kV3},
 };
 
 }  // namespace

@@ -66,6 +66,10 @@ class Stmt {
     sqlite3_bind_text(s_, i, t.data(), static_cast<int>(t.size()), SQLITE_STATIC);
     return *this;
   }
+  Stmt& bind_real(int i, double v) {
+    sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
   Stmt& bind_null(int i) {
     sqlite3_bind_null(s_, i);
     return *this;
@@ -203,6 +207,9 @@ TorrentRecord torrent_from_row(const Stmt& s) {
   return t;
 }
 
+constexpr const char* kInstanceColumns =
+    "id, node_id, listen, host, started, heartbeat, stopped, infohashes, torrents, infohashes_per_s, "
+    "torrents_per_s, packets_per_s";
 constexpr const char* kInfohashColumns =
     "ih, first_seen, last_seen, sources, peers, attempts, last_attempt, state, priority";
 
@@ -687,6 +694,70 @@ class SqliteStore final : public Store {
       if (!row) return Unexpected<Error>{row.error()};
       if (!*row) break;
       out.emplace_back(s->text(0));
+    }
+    return out;
+  }
+
+  StoreResult<std::int64_t> register_instance(const InstanceInfo& info) override {
+    if (opt_.read_only) return fail(ErrorCode::ReadOnly, "this store was opened read-only");
+    std::lock_guard lock(mu_);
+    auto forget = db_->prepare("DELETE FROM instances WHERE heartbeat < ?1");
+    if (!forget) return Unexpected<Error>{forget.error()};
+    forget->bind(1, to_unix(info.started - kForgetInstancesAfter));
+    BS_TRY(db_->done(*forget, "forget old instances"));
+    auto s = db_->prepare(
+        "INSERT INTO instances (node_id, listen, host, started, heartbeat) VALUES (?1, ?2, ?3, ?4, ?4)");
+    if (!s) return Unexpected<Error>{s.error()};
+    s->bind_blob(1, info.node_id.view()).bind_text(2, info.listen).bind_text(3, info.host);
+    s->bind(4, to_unix(info.started));
+    BS_TRY(db_->done(*s, "register instance"));
+    return db_->last_rowid();
+  }
+
+  Status heartbeat(std::int64_t id, const Heartbeat& hb) override {
+    if (opt_.read_only) return fail(ErrorCode::ReadOnly, "this store was opened read-only");
+    std::lock_guard lock(mu_);
+    auto s = db_->prepare(
+        "UPDATE instances SET heartbeat = ?2, infohashes = ?3, torrents = ?4, infohashes_per_s = ?5, "
+        "torrents_per_s = ?6, packets_per_s = ?7, stopped = CASE WHEN ?8 THEN ?2 END WHERE id = ?1");
+    if (!s) return Unexpected<Error>{s.error()};
+    s->bind(1, id).bind(2, to_unix(hb.at)).bind(3, static_cast<std::int64_t>(hb.infohashes));
+    s->bind(4, static_cast<std::int64_t>(hb.torrents)).bind_real(5, hb.infohashes_per_s);
+    s->bind_real(6, hb.torrents_per_s).bind_real(7, hb.packets_per_s).bind(8, hb.stopped ? 1 : 0);
+    BS_TRY(db_->done(*s, "record heartbeat"));
+    if (db_->changes() == 0) return fail(ErrorCode::InvalidArgument, "no instance " + std::to_string(id));
+    return {};
+  }
+
+  StoreResult<std::vector<InstanceRecord>> instances(const InstanceQuery& q) override {
+    if (q.limit > kMaxInstancesLimit) return fail(ErrorCode::InvalidArgument, "instance limit over 1000");
+    std::lock_guard lock(mu_);
+    std::string sql = std::string("SELECT * FROM (SELECT ") + kInstanceColumns + " FROM instances";
+    if (q.alive_since) sql += " WHERE stopped IS NULL AND heartbeat >= ?2";
+    sql += " ORDER BY id DESC LIMIT ?1) ORDER BY id";
+    auto s = db_->prepare(sql);
+    if (!s) return Unexpected<Error>{s.error()};
+    s->bind(1, static_cast<std::int64_t>(q.limit));
+    if (q.alive_since) s->bind(2, to_unix(*q.alive_since));
+    std::vector<InstanceRecord> out;
+    for (;;) {
+      auto row = next_row(*db_, *s, "read instances");
+      if (!row) return Unexpected<Error>{row.error()};
+      if (!*row) break;
+      InstanceRecord r;
+      r.id = s->integer(0);
+      if (auto id = NodeId::from_bytes(s->blob(1))) r.info.node_id = *id;
+      r.info.listen = std::string(s->text(2));
+      r.info.host = std::string(s->text(3));
+      r.info.started = from_unix(s->integer(4));
+      r.last.at = from_unix(s->integer(5));
+      r.last.stopped = !s->is_null(6);
+      r.last.infohashes = static_cast<std::uint64_t>(s->integer(7));
+      r.last.torrents = static_cast<std::uint64_t>(s->integer(8));
+      r.last.infohashes_per_s = s->real(9);
+      r.last.torrents_per_s = s->real(10);
+      r.last.packets_per_s = s->real(11);
+      out.push_back(std::move(r));
     }
     return out;
   }

@@ -1,11 +1,12 @@
 // The SQLite Store: the embedded default database (one file plus its -wal and -shm).
 //
-// Schema (v2; docs/storage.md has the full DDL and the reasons): infohashes as 20/32-byte
+// Schema (v3; docs/storage.md has the full DDL and the reasons): infohashes as 20/32-byte
 // BLOBs, each DHT key one infohashes row that also names the torrent stored under it, times
 // and sizes as integers, names stored once (the FTS5 index is contentless), file lists
 // front-coded + zstd in one blob per torrent (none at all for a single file named like the
 // torrent), raw info dicts zstd-compressed in their own table (optional), exact row counts
-// kept by triggers in a one-row `totals` table so stats() never scans.
+// kept by triggers in a one-row `totals` table so stats() never scans; v3 adds the
+// `instances` table (one crawler at a time here: claims are Store's defaults).
 //
 // Durability: WAL journal. With Durability::Normal (synchronous=NORMAL, the default) a commit
 // is in the WAL before write() returns, so it survives the process being killed at any point

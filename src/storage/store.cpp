@@ -54,6 +54,19 @@ StoreResult<WriteReport> Store::record_counters(std::vector<CounterSample> sampl
   return write(b);
 }
 
+StoreResult<std::vector<bool>> Store::claim(std::span<const InfoHash> keys, const Lease& /*lease*/) {
+  auto fetched = is_fetched(keys);
+  if (!fetched) return Unexpected<Error>{fetched.error()};
+  std::vector<bool> out;
+  out.reserve(fetched->size());
+  for (const bool f : *fetched) out.push_back(!f);
+  return out;
+}
+
+StoreResult<std::vector<InfohashRecord>> Store::claim_pending(const PendingQuery& query, const Lease& /*lease*/) {
+  return pending_fetch(query);
+}
+
 namespace detail {
 
 std::optional<std::size_t> check_torrent(const TorrentRecord& t, const StoreOptions& o) noexcept {

@@ -9,6 +9,15 @@
 // the limits below, a torrent without any infohash) are skipped and counted in
 // WriteReport::rejected instead of failing the batch.
 //
+// Many crawlers, one database: each crawl registers an instance and sends heartbeats; an
+// instance is live while it has not stopped and its last heartbeat is recent. Infohash work is
+// claimed with leases (claim(), claim_pending()): a key leased to a live instance, or with a
+// torrent stored under it, is never granted to another, so no two crawlers fetch the same
+// infohash. A lease lasts until its expiry, or until its holder stops or misses its
+// heartbeats (killed): then its keys go back to the pool. Only the PostgreSQL store is shared
+// by several crawlers; SQLite (one crawler per file, a file lock) and memory keep an instances
+// table with the same API and grant every claim the database does not show fetched.
+//
 // Threading: every method is safe to call from any thread; calls on one Store object are
 // serialised by an internal mutex. For parallelism open one Store per thread (SQLite: one
 // connection each; WAL lets readers proceed while a writer commits). Visitor callbacks of the
@@ -19,6 +28,7 @@
 #include "storage/error.hpp"
 #include "storage/records.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -228,6 +238,58 @@ struct PruneReport {
   bool operator==(const PruneReport&) const = default;
 };
 
+// A crawl, as it describes itself when it starts.
+struct InstanceInfo {
+  NodeId node_id;      // its DHT node id
+  std::string listen;  // its UDP endpoints, ", " between them
+  std::string host;    // the machine's name, for people
+  UnixTime started{};
+
+  bool operator==(const InstanceInfo&) const = default;
+};
+
+// What a crawl reports every few seconds: what it stored so far and its live rates.
+struct Heartbeat {
+  UnixTime at{};
+  std::uint64_t infohashes = 0;  // new infohashes this instance stored
+  std::uint64_t torrents = 0;    // torrents this instance stored
+  double infohashes_per_s = 0;
+  double torrents_per_s = 0;
+  double packets_per_s = 0;  // DHT packets in + out
+  bool stopped = false;      // a clean stop: its leases and keyspace share go back at once
+
+  bool operator==(const Heartbeat&) const = default;
+};
+
+struct InstanceRecord {
+  std::int64_t id = 0;  // assigned by register_instance()
+  InstanceInfo info;
+  // The latest heartbeat (at = started before the first); with last.stopped, at is when it
+  // stopped cleanly.
+  Heartbeat last;
+
+  bool operator==(const InstanceRecord&) const = default;
+};
+
+struct InstanceQuery {
+  std::size_t limit = 100;  // the newest (highest ids); ≤ kMaxInstancesLimit
+  // Only live instances: not stopped, last heartbeat at or after this time.
+  std::optional<UnixTime> alive_since;
+};
+inline constexpr std::size_t kMaxInstancesLimit = 1'000;
+// Instances whose last heartbeat is older than this are forgotten (register_instance()).
+inline constexpr std::chrono::seconds kForgetInstancesAfter{7 * 24 * 3600};
+
+// A claim on infohash work, made by one instance.
+struct Lease {
+  std::int64_t instance = 0;
+  UnixTime now{};
+  UnixTime until{};        // the lease expires then (claiming again renews it)
+  UnixTime alive_since{};  // a holder without a heartbeat since then (or stopped) holds nothing
+
+  bool operator==(const Lease&) const = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -276,6 +338,22 @@ class Store {
   virtual StoreResult<std::vector<SeriesPoint>> counter_series(const SeriesQuery& query) = 0;
   // Every counter name ever written, sorted.
   virtual StoreResult<std::vector<std::string>> counter_names() = 0;
+
+  // --- many crawlers, one database (see the file comment) ---
+  // Registers a starting crawl; returns its id (ids grow). Forgets instances without a
+  // heartbeat for kForgetInstancesAfter, so the table stays small.
+  virtual StoreResult<std::int64_t> register_instance(const InstanceInfo& info) = 0;
+  // Records a heartbeat of instance `id` (InvalidArgument when no such instance).
+  virtual Status heartbeat(std::int64_t id, const Heartbeat& hb) = 0;
+  // Instances in id order (the newest `limit` of them).
+  virtual StoreResult<std::vector<InstanceRecord>> instances(const InstanceQuery& query) = 0;
+  // For each key (≤ kMaxIsFetchedBatch): may lease.instance fetch it? True: leased to it now —
+  // no torrent is stored under the key and no other live instance holds an unexpired lease.
+  // The default (a database only one crawler writes): !is_fetched().
+  virtual StoreResult<std::vector<bool>> claim(std::span<const InfoHash> keys, const Lease& lease);
+  // pending_fetch(), leased: the keys returned are leased to lease.instance and none is held
+  // by another live instance. The default (one crawler): pending_fetch().
+  virtual StoreResult<std::vector<InfohashRecord>> claim_pending(const PendingQuery& query, const Lease& lease);
 
   // --- convenience: one-kind batches ---
   StoreResult<WriteReport> upsert_nodes(std::vector<NodeRecord> nodes);

@@ -8,6 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <thread>
+
 namespace bitscrape::storage {
 namespace {
 
@@ -171,6 +174,128 @@ TEST(PostgresStore, LongTokensAndHugeDocumentsIndex) {
   auto page = s->search(q);
   ASSERT_TRUE(page);
   EXPECT_EQ(page->items.size(), 1u);
+}
+
+// ---------------------------------------------------------------- many crawlers, one database
+
+// Two crawlers: two stores (two connections) on one database, each a registered instance.
+struct TwoCrawlers {
+  std::string uri = test_support::fresh_pg_database();
+  std::unique_ptr<Store> a = open_or_die(uri), b = open_or_die(uri);
+  std::int64_t ia = 0, ib = 0;
+  TwoCrawlers() {
+    InstanceInfo info;
+    info.started = T(1000);
+    auto x = a->register_instance(info);
+    auto y = b->register_instance(info);
+    if (!x || !y) throw std::runtime_error("register_instance failed");
+    ia = *x;
+    ib = *y;
+  }
+  // Leases until 1000 + 3600; holders need a heartbeat since `alive` to hold anything.
+  Lease of(std::int64_t who, std::int64_t now = 1000, std::int64_t alive = 970) const {
+    return Lease{who, T(now), T(1000 + 3600), T(alive)};
+  }
+};
+
+std::vector<InfoHash> keys_of(int from, int to) {
+  std::vector<InfoHash> out;
+  for (int i = from; i < to; ++i) out.push_back(key(i));
+  return out;
+}
+
+TEST(PostgresLeases, AKeyLeasedToALiveInstanceIsNeverGrantedToAnother) {
+  TwoCrawlers t;
+  const auto k = keys_of(0, 4);
+  auto ga = t.a->claim(k, t.of(t.ia));
+  ASSERT_TRUE(ga) << ga.error().message;
+  EXPECT_EQ(*ga, std::vector<bool>(4, true));
+  auto gb = t.b->claim(keys_of(2, 6), t.of(t.ib));
+  ASSERT_TRUE(gb);
+  EXPECT_EQ(*gb, (std::vector<bool>{false, false, true, true}));  // 2, 3 are a's
+  EXPECT_EQ(*t.a->claim(k, t.of(t.ia)), std::vector<bool>(4, true));  // a renews its own
+
+  // a stores key 0's torrent: nobody is granted it again, whatever the leases say.
+  ASSERT_TRUE(t.a->store_torrents({v1_torrent(0, "done")}));
+  EXPECT_EQ(*t.b->claim(keys_of(0, 1), t.of(t.ib, 9000, 8990)), std::vector<bool>{false});
+  EXPECT_EQ(*t.a->claim(keys_of(0, 1), t.of(t.ia)), std::vector<bool>{false});
+
+  // a is still beating at 1100: b gets nothing of it; a misses its heartbeats (killed): b
+  // takes over its keys.
+  ASSERT_TRUE(t.a->heartbeat(t.ia, {T(1100)}));
+  EXPECT_EQ(*t.b->claim(keys_of(1, 2), t.of(t.ib, 1110, 1080)), std::vector<bool>{false});
+  EXPECT_EQ(*t.b->claim(keys_of(1, 2), t.of(t.ib, 1200, 1170)), std::vector<bool>{true});
+  // A clean stop hands back the leases at once; an expired lease is free as well.
+  EXPECT_EQ(*t.a->claim(keys_of(10, 12), t.of(t.ia, 1100, 1070)), std::vector<bool>(2, true));
+  ASSERT_TRUE(t.a->heartbeat(t.ia, {T(1101), 0, 0, 0, 0, 0, true}));
+  EXPECT_EQ(*t.b->claim(keys_of(10, 11), t.of(t.ib, 1102, 1072)), std::vector<bool>{true});
+  ASSERT_TRUE(t.a->heartbeat(t.ia, {T(1103)}));  // beating again (not stopped)
+  EXPECT_EQ(*t.a->claim(keys_of(20, 21), Lease{t.ia, T(1103), T(1110), T(1073)}), std::vector<bool>{true});
+  EXPECT_EQ(*t.b->claim(keys_of(20, 21), t.of(t.ib, 1105, 1075)), std::vector<bool>{false});
+  EXPECT_EQ(*t.b->claim(keys_of(20, 21), t.of(t.ib, 1111, 1081)), std::vector<bool>{true});
+  // Expired leases are dropped by the next heartbeat.
+  Psql sql(t.uri);
+  ASSERT_TRUE(t.b->heartbeat(t.ib, {T(1000 + 3601)}));
+  EXPECT_EQ(sql.value("SELECT count(*) FROM leases"), "0");
+}
+
+TEST(PostgresLeases, ClaimPendingSplitsThePoolAndSkipsWhatOthersHold) {
+  TwoCrawlers t;
+  WriteBatch b;
+  for (int i = 0; i < 100; ++i) b.sightings.push_back({key(i), T(100), Source::Sample, 0, i});
+  ASSERT_TRUE(t.a->write(b));
+  ASSERT_TRUE(t.a->claim(keys_of(0, 10), t.of(t.ia)));  // a holds 0..9 (the lowest priorities)
+  auto pa = t.a->claim_pending({60, std::nullopt}, t.of(t.ia));
+  ASSERT_TRUE(pa) << pa.error().message;
+  ASSERT_EQ(pa->size(), 60u);
+  EXPECT_EQ(pa->front().infohash, key(99));  // highest priority first
+  auto pb = t.b->claim_pending({100, std::nullopt}, t.of(t.ib));
+  ASSERT_TRUE(pb) << pb.error().message;
+  ASSERT_EQ(pb->size(), 30u);  // 100 - 60 - the 10 a claimed one by one
+  std::set<InfoHash> seen;
+  for (const auto& r : *pa) seen.insert(r.infohash);
+  for (const auto& r : *pb) EXPECT_TRUE(seen.insert(r.infohash).second);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(seen.count(key(i)), 0u);
+  // a is killed: after its heartbeats stop, b takes the rest.
+  auto rest = t.b->claim_pending({100, std::nullopt}, t.of(t.ib, 1200, 1170));
+  ASSERT_TRUE(rest);
+  EXPECT_EQ(rest->size(), 100u);  // b's own 30 again, and a's 70
+}
+
+// Two crawlers claiming the same keys at the same moment: each key goes to exactly one of
+// them, through claim() and through claim_pending() alike.
+TEST(PostgresLeases, ConcurrentClaimersNeverShareAKey) {
+  TwoCrawlers t;
+  WriteBatch b;
+  for (int i = 0; i < 400; ++i) b.sightings.push_back({key(i), T(100), Source::Sample, 0, 0});
+  ASSERT_TRUE(t.a->write(b));
+  std::vector<InfoHash> got_a, got_b;
+  auto run = [&](Store& s, std::int64_t who, std::vector<InfoHash>& got) {
+    for (int round = 0; round < 20; ++round) {
+      // Half the rounds claim what was seen (keys 400.. are new to the database), half refill.
+      if (round % 2 == 0) {
+        const auto k = keys_of(400 + round * 20, 400 + round * 20 + 40);
+        auto g = s.claim(k, t.of(who));
+        if (!g) continue;  // a deadlock victim claims nothing this round
+        for (std::size_t i = 0; i < k.size(); ++i)
+          if ((*g)[i]) got.push_back(k[i]);
+      } else {
+        auto p = s.claim_pending({25, std::nullopt}, t.of(who));
+        if (!p) continue;
+        for (const auto& r : *p) got.push_back(r.infohash);
+      }
+    }
+  };
+  std::thread ta([&] { run(*t.a, t.ia, got_a); });
+  std::thread tb([&] { run(*t.b, t.ib, got_b); });
+  ta.join();
+  tb.join();
+  // A crawler's own keys come back to it (a renewal); never to the other one.
+  std::set<InfoHash> all(got_a.begin(), got_a.end());
+  const std::set<InfoHash> only_b(got_b.begin(), got_b.end());
+  for (const auto& k : only_b) EXPECT_TRUE(all.insert(k).second) << "both crawlers got " << k.hex();
+  EXPECT_GT(got_a.size(), 0u);
+  EXPECT_GT(got_b.size(), 0u);
 }
 
 }  // namespace

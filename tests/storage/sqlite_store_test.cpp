@@ -96,7 +96,7 @@ TEST(SqliteStore, WalModeSchemaVersionAndCompactEncodings) {
   Raw raw(path);
   EXPECT_EQ(raw.one("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.one("SELECT group_concat(version || ':' || name) FROM schema_version"),
-            "1:initial schema,2:torrent keys in infohashes");
+            "1:initial schema,2:torrent keys in infohashes,3:crawler instances");
   // A single file named like the torrent needs no file list row; keys are 20-byte blobs.
   EXPECT_EQ(raw.one("SELECT count(*) FROM file_lists"), "1");
   EXPECT_EQ(raw.one("SELECT group_concat(length(ih_v1)) FROM torrents"), "20,20");
@@ -375,7 +375,7 @@ TEST(SqliteMigrations, V1DatabaseUpgradesToTorrentKeysInInfohashes) {
   EXPECT_EQ(s->stats()->pending, 1u);
   s.reset();
   Raw raw(path);
-  EXPECT_EQ(raw.one("SELECT max(version) FROM schema_version"), "2");
+  EXPECT_EQ(raw.one("SELECT max(version) FROM schema_version"), std::to_string(sqlite_migrations().size()));
   EXPECT_EQ(raw.one("SELECT count(*) FROM sqlite_master WHERE name IN ('torrents_v1', 'torrents_v2')"), "0");
   EXPECT_EQ(raw.one("SELECT count(*) FROM infohashes WHERE state = 1 AND torrent_id IS NULL"), "0");
   EXPECT_EQ(raw.one("SELECT v FROM torrents_fts_config WHERE k = 'automerge'"), "8");

@@ -1107,5 +1107,90 @@ TYPED_TEST(StoreTest, IsFetchedBatchIsBounded) {
   EXPECT_EQ(r.error().code, ErrorCode::InvalidArgument);
 }
 
+// ---------------------------------------------------------------- instances and claims
+
+InstanceInfo instance_info(int n, std::int64_t started) {
+  InstanceInfo i;
+  i.node_id = key(n, "node");
+  i.listen = "127.0.0." + std::to_string(n) + ":6881";
+  i.host = "host-" + std::to_string(n);
+  i.started = T(started);
+  return i;
+}
+
+TYPED_TEST(StoreTest, InstancesRegisterBeatAndListTheLiveOnes) {
+  auto a = this->store->register_instance(instance_info(1, 1000));
+  auto b = this->store->register_instance(instance_info(2, 1010));
+  auto c = this->store->register_instance(instance_info(3, 1020));
+  ASSERT_TRUE(a && b && c);
+  EXPECT_LT(*a, *b);
+  EXPECT_LT(*b, *c);
+  Heartbeat hb{T(1100), 40, 7, 1.5, 0.25, 300, false};
+  ASSERT_TRUE(this->store->heartbeat(*a, hb));
+  ASSERT_TRUE(this->store->heartbeat(*b, {T(1100), 1, 1, 0, 0, 0, true}));  // stopped cleanly
+
+  auto all = this->store->instances({});
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].id, *a);
+  EXPECT_EQ((*all)[0].info, instance_info(1, 1000));
+  EXPECT_EQ((*all)[0].last, hb);
+  EXPECT_TRUE((*all)[1].last.stopped);
+  EXPECT_EQ((*all)[2].last.at, T(1020));  // no heartbeat yet: the start
+  EXPECT_EQ((*all)[2].last.torrents, 0u);
+
+  // Live: not stopped, a heartbeat since then. Limit: the newest, still in id order.
+  auto live = this->store->instances({100, T(1050)});
+  ASSERT_TRUE(live);
+  ASSERT_EQ(live->size(), 1u);
+  EXPECT_EQ(live->front().id, *a);
+  auto newest = this->store->instances({2, std::nullopt});
+  ASSERT_TRUE(newest);
+  ASSERT_EQ(newest->size(), 2u);
+  EXPECT_EQ(newest->front().id, *b);
+
+  auto unknown = this->store->heartbeat(*c + 100, hb);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::InvalidArgument);
+  EXPECT_FALSE(this->store->instances({kMaxInstancesLimit + 1, std::nullopt}));
+
+  // A week without a heartbeat: forgotten when the next instance registers; ids never reused.
+  const auto later = 1100 + kForgetInstancesAfter.count() + 1;
+  auto d = this->store->register_instance(instance_info(4, later));
+  ASSERT_TRUE(d);
+  EXPECT_GT(*d, *c);
+  all = this->store->instances({});
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->front().id, *d);
+}
+
+// One crawler per database (and the shared store seen by one instance): a claim grants every
+// key without a stored torrent, claim_pending() is pending_fetch().
+TYPED_TEST(StoreTest, AClaimGrantsWhatIsNotFetched) {
+  auto me = this->store->register_instance(instance_info(1, 1000));
+  ASSERT_TRUE(me);
+  WriteBatch b;
+  b.sightings = {{key(1), T(100), Source::Sample, 0, 5}, {key(2), T(101), Source::Sample, 0, 9}};
+  b.torrents = {v1_torrent(3, "stored")};
+  this->write(b);
+  const Lease lease{*me, T(1000), T(4600), T(970)};
+  const std::vector<InfoHash> keys{key(1), key(3), key(4)};
+  auto c = this->store->claim(keys, lease);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(*c, (std::vector<bool>{true, false, true}));
+  auto again = this->store->claim(keys, lease);  // one's own lease is renewed
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *c);
+  auto p = this->store->claim_pending({10, std::nullopt}, lease);
+  ASSERT_TRUE(p) << p.error().message;
+  auto plain = this->store->pending_fetch({10, std::nullopt});
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(*p, *plain);
+  ASSERT_EQ(p->size(), 2u);
+  EXPECT_EQ(p->front().infohash, key(2));  // priority order, as pending_fetch()
+  EXPECT_FALSE(this->store->claim(std::vector<InfoHash>(kMaxIsFetchedBatch + 1), lease));
+}
+
 }  // namespace
 }  // namespace bitscrape::storage

@@ -61,6 +61,13 @@ class ControlledStore final : public Store {
     return inner_->counter_series(q);
   }
   StoreResult<std::vector<std::string>> counter_names() override { return inner_->counter_names(); }
+  StoreResult<std::int64_t> register_instance(const InstanceInfo& i) override {
+    return inner_->register_instance(i);
+  }
+  Status heartbeat(std::int64_t id, const Heartbeat& hb) override { return inner_->heartbeat(id, hb); }
+  StoreResult<std::vector<InstanceRecord>> instances(const InstanceQuery& q) override {
+    return inner_->instances(q);
+  }
 
   void close_gate() {
     std::lock_guard lock(mu_);
