@@ -190,6 +190,8 @@ void StoreWriter::commit(Prepared& p) {
         std::lock_guard lock(mu_);
         stats_.committed += p.records;
         ++stats_.batches;
+        stats_.torrents_added += report.report.torrents_added;
+        stats_.torrents_duplicate += report.report.torrents_duplicate;
         stats_.largest_batch = std::max<std::uint64_t>(stats_.largest_batch, p.records);
         processed_ = report.last_seq;
         durable_.store(report.last_seq, std::memory_order_release);

@@ -87,6 +87,8 @@ using CommitCallback = std::function<void(const CommitReport&)>;
   X(dropped_precious, counter) /* refused after block_timeout */             \
   X(failed, counter)           /* records of batches given up on */          \
   X(batches, counter)          /* committed transactions */                  \
+  X(torrents_added, counter)   /* new torrents committed (what we stored) */ \
+  X(torrents_duplicate, counter) /* already stored by an earlier fetch */    \
   X(write_errors, counter)     /* failed write attempts (retried or not) */  \
   X(queued_records, gauge)                                                   \
   X(queued_bytes, gauge)                                                     \

@@ -140,6 +140,20 @@ TEST(StoreWriter, CommitsEverythingInBoundedBatches) {
   EXPECT_EQ(store.stats()->infohashes, 10'000u);
 }
 
+TEST(StoreWriter, CountsTheTorrentsItStoredApartFromDuplicates) {
+  // What one crawler stored, as its closing line and heartbeats report it: a torrent another
+  // fetch (another crawler, the other key of a hybrid) stored first is not counted again.
+  ControlledStore store;
+  ASSERT_TRUE(store.store_torrents({v1_torrent(1, "first")}));  // stored by someone else
+  StoreWriter w(store);
+  w.submit(v1_torrent(1, "first"));
+  w.submit(v1_torrent(2, "second"));
+  w.submit(v1_torrent(3, "third"));
+  ASSERT_TRUE(w.flush());
+  EXPECT_EQ(w.stats().torrents_added, 2u);
+  EXPECT_EQ(w.stats().torrents_duplicate, 1u);
+}
+
 TEST(StoreWriter, GroupsWhatArrivesWithinTheWindowIntoOneTransaction) {
   ControlledStore store;
   WriterOptions o;
