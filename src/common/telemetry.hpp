@@ -85,6 +85,8 @@ struct Snapshot {
   bool sampling_paused = false;
   bool fetching_paused = false;
   double packet_budget = 0;  // outgoing packets/s
+  // This crawl's id in the database's instances table (0: not registered).
+  std::int64_t instance_id = 0;
 
   // Every counter and gauge of every component, by name, in a stable order.
   std::vector<Metric> counters;

@@ -26,14 +26,30 @@ class Writer {
     if (!seen_.insert(name).second) return;
     out_ += "# HELP " + name + " " + std::string(help) + "\n";
     out_ += "# TYPE " + name + " " + std::string(type) + "\n";
-    out_ += name + " " + number(value) + "\n";
+    out_ += name + (labels_.empty() ? "" : "{" + labels_ + "}") + " " + number(value) + "\n";
   }
+  // One metric with a sample per labelled value (`labels`: `k="v",...` text, escaped).
+  void family(std::string_view raw_name, std::string_view type, std::string_view help,
+              const std::vector<std::pair<std::string, double>>& samples) {
+    const std::string name = metric_name(raw_name);
+    if (samples.empty() || !seen_.insert(name).second) return;
+    out_ += "# HELP " + name + " " + std::string(help) + "\n";
+    out_ += "# TYPE " + name + " " + std::string(type) + "\n";
+    for (const auto& [labels, v] : samples) {
+      std::string all = labels_;
+      if (!all.empty() && !labels.empty()) all += ",";
+      all += labels;
+      out_ += name + "{" + all + "} " + number(v) + "\n";
+    }
+  }
+  // Labels every later sample carries.
+  void set_labels(std::string labels) { labels_ = std::move(labels); }
   std::string& out() { return out_; }
-  bool claim(const std::string& name) { return seen_.insert(name).second; }
 
  private:
   std::string out_;
   std::set<std::string> seen_;
+  std::string labels_;
 };
 
 }  // namespace
@@ -65,7 +81,8 @@ std::string label_value(std::string_view raw) {
   return s;
 }
 
-std::string prometheus_text(const std::optional<storage::StoreStats>& stats, const telemetry::Snapshot* live) {
+std::string prometheus_text(const std::optional<storage::StoreStats>& stats, const telemetry::Snapshot* live,
+                            const std::vector<storage::InstanceRecord>& instances, storage::UnixTime alive_since) {
   Writer w;
   w.metric("bitscrape_up", "gauge", "1 while the server answers.", 1);
   w.metric("bitscrape_live", "gauge", "1 when a crawl is running in this process, 0 when only browsing.",
@@ -84,8 +101,31 @@ std::string prometheus_text(const std::optional<storage::StoreStats>& stats, con
     w.metric("bitscrape_store_failed", "gauge", "Infohashes given up on.",
              static_cast<double>(stats->failed));
   }
+  if (!instances.empty()) {
+    std::vector<std::pair<std::string, double>> up, torrents, infohashes, torrent_rate, packet_rate, beat;
+    for (const auto& x : instances) {
+      const std::string l = "bitscrape_instance=\"" + std::to_string(x.id) + "\",host=\"" + label_value(x.info.host) + "\"";
+      const bool alive = !x.last.stopped && x.last.at >= alive_since;
+      up.emplace_back(l, alive ? 1 : 0);
+      torrents.emplace_back(l, static_cast<double>(x.last.torrents));
+      infohashes.emplace_back(l, static_cast<double>(x.last.infohashes));
+      torrent_rate.emplace_back(l, x.last.torrents_per_s);
+      packet_rate.emplace_back(l, x.last.packets_per_s);
+      beat.emplace_back(l, static_cast<double>(x.last.at.time_since_epoch().count()));
+    }
+    w.family("bitscrape_instance_up", "gauge", "1 while a crawler instance of this database is live.", up);
+    w.family("bitscrape_instance_torrents", "gauge", "Torrents the instance stored (its last heartbeat).",
+             torrents);
+    w.family("bitscrape_instance_infohashes", "gauge", "New infohashes the instance found (its last heartbeat).",
+             infohashes);
+    w.family("bitscrape_instance_torrents_per_second", "gauge", "Torrents per second (its last heartbeat).",
+             torrent_rate);
+    w.family("bitscrape_instance_packets_per_second", "gauge", "DHT packets in and out per second.", packet_rate);
+    w.family("bitscrape_instance_heartbeat_timestamp_seconds", "gauge", "Unix time of its last heartbeat.", beat);
+  }
   if (live) {
     const auto& s = *live;
+    if (s.instance_id != 0) w.set_labels("bitscrape_instance=\"" + std::to_string(s.instance_id) + "\"");
     w.metric("bitscrape_live_uptime_seconds", "gauge", "Seconds since the crawl started.", s.uptime_s);
     w.metric("bitscrape_live_nodes_in_table", "gauge", "Nodes in the routing tables.",
              static_cast<double>(s.nodes_in_table));
@@ -113,20 +153,14 @@ std::string prometheus_text(const std::optional<storage::StoreStats>& stats, con
              s.sampling_paused ? 1 : 0);
     w.metric("bitscrape_live_fetching_paused", "gauge", "1 while metadata fetching is paused.",
              s.fetching_paused ? 1 : 0);
-    if (!s.queues.empty() && w.claim("bitscrape_queue_depth") && w.claim("bitscrape_queue_capacity")) {
-      auto& o = w.out();
-      o += "# HELP bitscrape_queue_depth Items queued.\n# TYPE bitscrape_queue_depth gauge\n";
-      for (const auto& q : s.queues) {
-        o += "bitscrape_queue_depth{queue=\"" + label_value(q.name) + "\"} " +
-             number(static_cast<double>(q.depth)) + "\n";
-      }
-      o += "# HELP bitscrape_queue_capacity Queue bound (0: unbounded).\n# TYPE bitscrape_queue_capacity "
-           "gauge\n";
-      for (const auto& q : s.queues) {
-        o += "bitscrape_queue_capacity{queue=\"" + label_value(q.name) + "\"} " +
-             number(static_cast<double>(q.capacity)) + "\n";
-      }
+    std::vector<std::pair<std::string, double>> depth, capacity;
+    for (const auto& q : s.queues) {
+      const std::string l = "queue=\"" + label_value(q.name) + "\"";
+      depth.emplace_back(l, static_cast<double>(q.depth));
+      capacity.emplace_back(l, static_cast<double>(q.capacity));
     }
+    w.family("bitscrape_queue_depth", "gauge", "Items queued.", depth);
+    w.family("bitscrape_queue_capacity", "gauge", "Queue bound (0: unbounded).", capacity);
     for (const auto& c : s.counters) {
       w.metric("bitscrape_" + c.name, c.gauge ? "gauge" : "counter",
                "Crawler counter " + metric_name(c.name) + ".", c.value);

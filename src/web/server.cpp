@@ -31,6 +31,7 @@ constexpr std::size_t kRecentMax = kMaxRecentDiscoveries;
 constexpr std::size_t kNodesListed = 50;
 constexpr std::size_t kPeersListed = 50;
 constexpr std::size_t kClientsListed = 100;
+constexpr std::size_t kInstancesListed = 100;
 
 constexpr const char* kCsp =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -485,9 +486,32 @@ struct Server::Impl {
     if (stats) s = *stats;
     std::optional<telemetry::Snapshot> snap;
     if (live) snap = live->snapshot();
+    storage::InstanceQuery iq;
+    iq.limit = kInstancesListed;
+    auto instances = store.instances(iq);  // an error leaves them out, as stats do
     res.status = 200;
     res.set_header("Cache-Control", "no-store");
-    res.set_content(prometheus_text(s, snap ? &*snap : nullptr), "text/plain; version=0.0.4; charset=utf-8");
+    res.set_content(prometheus_text(s, snap ? &*snap : nullptr,
+                                    instances ? *instances : std::vector<storage::InstanceRecord>{},
+                                    now_seconds() - storage::kInstanceAliveWindow),
+                    "text/plain; version=0.0.4; charset=utf-8");
+  }
+
+  // The crawlers that share this database, newest last; `self`: this process's crawl.
+  void instances(const Request& req, Response& res) {
+    if (auto ok = check_params(req.params, {}); !ok) return send_error(res, ok.error());
+    storage::InstanceQuery iq;
+    iq.limit = kInstancesListed;
+    auto r = store.instances(iq);
+    if (!r) return send_store_error(res, r.error());
+    const auto alive_since = now_seconds() - storage::kInstanceAliveWindow;
+    std::size_t live_count = 0;
+    for (const auto& x : *r) live_count += !x.last.stopped && x.last.at >= alive_since ? 1 : 0;
+    Json self = nullptr;
+    if (live) {
+      if (const auto id = live->snapshot().instance_id; id != 0) self = id;
+    }
+    send_json(res, 200, {{"instances", instances_json(*r, alive_since)}, {"live", live_count}, {"self", self}});
   }
 
   // Server-Sent Events: `status` every event_interval (the /api/status document), `recent`
@@ -575,6 +599,7 @@ struct Server::Impl {
             [this](const Request& q, Response& r) { torrent_file(q, r); });
     svr.Get("/api/export", [this](const Request& q, Response& r) { export_(q, r); });
     svr.Get("/api/nodes", [this](const Request& q, Response& r) { nodes(q, r); });
+    svr.Get("/api/instances", [this](const Request& q, Response& r) { instances(q, r); });
     svr.Get("/api/recent", [this](const Request& q, Response& r) { recent_(q, r); });
     svr.Get("/api/events", [this](const Request& q, Response& r) { events(q, r); });
     svr.Post("/api/control/sampling", [this](const Request& q, Response& r) { control(q, r, "sampling"); });

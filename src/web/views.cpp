@@ -83,7 +83,28 @@ Json live_json(const telemetry::Snapshot& s) {
           {"sampling_paused", s.sampling_paused},
           {"fetching_paused", s.fetching_paused},
           {"packet_budget", finite(s.packet_budget)},
+          {"instance_id", s.instance_id == 0 ? Json(nullptr) : Json(s.instance_id)},
           {"counters", std::move(counters)}};
+}
+
+Json instances_json(const std::vector<storage::InstanceRecord>& instances, storage::UnixTime alive_since) {
+  Json out = Json::array();
+  for (const auto& x : instances) {
+    const bool live = !x.last.stopped && x.last.at >= alive_since;
+    out.push_back({{"id", x.id},
+                   {"node_id", x.info.node_id.hex()},
+                   {"listen", x.info.listen},
+                   {"host", x.info.host},
+                   {"started", iso8601(x.info.started)},
+                   {"last_heartbeat", iso8601(x.last.at)},
+                   {"state", live ? "live" : x.last.stopped ? "stopped" : "gone"},
+                   {"infohashes", x.last.infohashes},
+                   {"torrents", x.last.torrents},
+                   {"infohashes_per_s", finite(x.last.infohashes_per_s)},
+                   {"torrents_per_s", finite(x.last.torrents_per_s)},
+                   {"packets_per_s", finite(x.last.packets_per_s)}});
+  }
+  return out;
 }
 
 Json routing_json(const std::vector<RoutingTableFill>& tables) {

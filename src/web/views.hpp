@@ -32,6 +32,9 @@ Json routing_json(const std::vector<RoutingTableFill>& tables);
 Json keyspace_json(const KeyspaceCoverage& k);
 Json clients_json(const std::vector<ClientCount>& clients, std::size_t max);
 Json discovery_json(const Discovery& d);
+// The instances table, oldest first: state "live" (heartbeat at or after `alive_since`, not
+// stopped), "stopped" (a clean stop) or "gone" (no heartbeat: killed, or its host is down).
+Json instances_json(const std::vector<storage::InstanceRecord>& instances, storage::UnixTime alive_since);
 
 // The files of a torrent as a tree: {"name", "size", "files" (file count below), "children":
 // [...]} for directories (children: directories first, then files, each by name) and

@@ -24,6 +24,18 @@ class WebApiTest : public ::testing::Test {
       auto writer = storage::open_sqlite_store(path);
       ASSERT_TRUE(writer) << writer.error().message;
       pop_ = new Population(populate(**writer, unix_now()));
+      // One crawler that stopped cleanly: the instances table shows in /metrics too.
+      storage::InstanceInfo info;
+      info.listen = "0.0.0.0:6881";
+      info.host = "crawler \"one\"";
+      info.started = storage::from_unix(unix_now() - 100);
+      auto id = (*writer)->register_instance(info);
+      ASSERT_TRUE(id);
+      storage::Heartbeat hb;
+      hb.at = storage::from_unix(unix_now() - 10);
+      hb.torrents = 7;
+      hb.stopped = true;
+      ASSERT_TRUE((*writer)->heartbeat(*id, hb));
     }
     storage::SqliteOptions ro;
     ro.read_only = true;
@@ -562,7 +574,7 @@ TEST_F(WebApiTest, MetricsInPrometheusTextFormat) {
             std::string::npos);
   EXPECT_NE(r->body.find("\nbitscrape_live 0\n"), std::string::npos);
   const std::regex sample(
-      R"([a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-z_]+="[^"]*"\})? (-?[0-9.]+(e[+-]?[0-9]+)?|NaN|[+-]Inf))");
+      R"([a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-z_]+="([^"\\]|\\.)*"(,[a-z_]+="([^"\\]|\\.)*")*\})? (-?[0-9.]+(e[+-]?[0-9]+)?|NaN|[+-]Inf))");
   const std::regex comment(R"(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+)");
   std::size_t pos = 0;
   int samples = 0;
@@ -578,7 +590,10 @@ TEST_F(WebApiTest, MetricsInPrometheusTextFormat) {
       ++samples;
     }
   }
-  EXPECT_EQ(samples, 9);
+  EXPECT_EQ(samples, 9 + 6);  // up, live, 7 store gauges; 6 per instance (one)
+  EXPECT_NE(r->body.find("bitscrape_instance_up{bitscrape_instance=\"1\",host=\"crawler \\\"one\\\"\"} 0\n"),
+            std::string::npos)
+      << "a stopped instance, its host name escaped";
 }
 
 TEST_F(WebApiTest, EventStreamDeliversStatusAtLeastOncePerSecond) {
@@ -753,6 +768,65 @@ TEST_F(WebLiveApiTest, MetricsIncludeLiveCounters) {
   EXPECT_NE(r->body.find("bitscrape_queue_depth{queue=\"fetch\"} 35\n"), std::string::npos);
   EXPECT_NE(r->body.find("bitscrape_live_metadata_success_ratio 0.625\n"), std::string::npos);
   EXPECT_NE(r->body.find("bitscrape_store_torrents 16\n"), std::string::npos);
+}
+
+TEST_F(WebLiveApiTest, InstancesSharingTheDatabaseAreListedAndLabelTheMetrics) {
+  const auto now = unix_now();
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    storage::InstanceInfo info;
+    info.node_id.bytes[0] = static_cast<std::uint8_t>(0xa0 + i);
+    info.listen = "10.0.0." + std::to_string(i + 1) + ":6881";
+    info.host = "host" + std::to_string(i + 1);
+    info.started = storage::from_unix(now - 600);
+    auto id = store_->register_instance(info);
+    ASSERT_TRUE(id);
+    ids.push_back(*id);
+  }
+  storage::Heartbeat hb;
+  hb.at = storage::from_unix(now - 2);
+  hb.torrents = 40;
+  hb.infohashes = 900;
+  hb.torrents_per_s = 1.5;
+  ASSERT_TRUE(store_->heartbeat(ids[0], hb));  // live
+  hb.torrents = 12;
+  hb.stopped = true;
+  ASSERT_TRUE(store_->heartbeat(ids[1], hb));  // stopped cleanly
+  hb.at = storage::from_unix(now - 300);
+  hb.stopped = false;
+  hb.torrents = 5;
+  ASSERT_TRUE(store_->heartbeat(ids[2], hb));  // killed: its heartbeats stopped
+  live_.set_instance_id(ids[0]);
+
+  auto c = client();
+  const auto j = body_json(c.Get("/api/instances"));
+  ASSERT_EQ(j["instances"].size(), 3u);
+  EXPECT_EQ(j["live"], 1);
+  EXPECT_EQ(j["self"], ids[0]);
+  EXPECT_EQ(j["instances"][0]["state"], "live");
+  EXPECT_EQ(j["instances"][0]["host"], "host1");
+  EXPECT_EQ(j["instances"][0]["node_id"], std::string("a0") + std::string(38, '0'));
+  EXPECT_EQ(j["instances"][0]["torrents"], 40);
+  EXPECT_EQ(j["instances"][0]["torrents_per_s"], 1.5);
+  EXPECT_EQ(j["instances"][1]["state"], "stopped");
+  EXPECT_EQ(j["instances"][2]["state"], "gone");
+  EXPECT_EQ(j["instances"][2]["listen"], "10.0.0.3:6881");
+  EXPECT_EQ(body_json(c.Get("/api/status"))["live"]["instance_id"], ids[0]);
+
+  auto r = c.Get("/metrics");
+  ASSERT_TRUE(r);
+  const auto label = [&](int i) {
+    return "{bitscrape_instance=\"" + std::to_string(ids[i]) + "\",host=\"host" + std::to_string(i + 1) + "\"}";
+  };
+  EXPECT_NE(r->body.find("bitscrape_instance_up" + label(0) + " 1\n"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("bitscrape_instance_up" + label(1) + " 0\n"), std::string::npos);
+  EXPECT_NE(r->body.find("bitscrape_instance_up" + label(2) + " 0\n"), std::string::npos);
+  EXPECT_NE(r->body.find("bitscrape_instance_torrents" + label(1) + " 12\n"), std::string::npos);
+  // This process's own live figures carry its instance.
+  const std::string self = "bitscrape_instance=\"" + std::to_string(ids[0]) + "\"";
+  EXPECT_NE(r->body.find("bitscrape_live_metadata_success_ratio{" + self + "} 0.625\n"), std::string::npos);
+  EXPECT_NE(r->body.find("bitscrape_queue_depth{" + self + ",queue=\"fetch\"} 35\n"), std::string::npos);
+  EXPECT_NE(r->body.find("bitscrape_drop_martian_node{" + self + "} 17\n"), std::string::npos);
 }
 
 TEST_F(WebLiveApiTest, EventStreamSendsRisingCountersAndNewDiscoveries) {

@@ -36,6 +36,7 @@ telemetry::Snapshot FakeLiveSource::snapshot() {
   s.sampling_paused = sampling_paused_;
   s.fetching_paused = fetching_paused_;
   s.packet_budget = budget_;
+  s.instance_id = instance_id_;
   s.counters = {{"packets_in", static_cast<double>(s.packets_in), false},
                 {"timeouts", static_cast<double>(1'000 + n), false},
                 {"drop_martian_node", 17, false},
@@ -133,6 +134,11 @@ double FakeLiveSource::packet_budget() const {
 int FakeLiveSource::snapshots() const {
   std::lock_guard lock(mu_);
   return snapshots_;
+}
+
+void FakeLiveSource::set_instance_id(std::int64_t id) {
+  std::lock_guard lk(mu_);
+  instance_id_ = id;
 }
 
 }  // namespace bitscrape::web::testing

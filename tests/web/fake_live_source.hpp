@@ -30,6 +30,8 @@ class FakeLiveSource : public LiveSource {
   bool fetching_paused() const;
   double packet_budget() const;
   int snapshots() const;
+  // The instance id snapshots carry (0: a crawl not registered in a database).
+  void set_instance_id(std::int64_t id);
 
  private:
   mutable std::mutex mu_;
@@ -37,6 +39,7 @@ class FakeLiveSource : public LiveSource {
   bool sampling_paused_ = false;
   bool fetching_paused_ = false;
   double budget_ = 1000;
+  std::int64_t instance_id_ = 0;
   std::optional<std::string> refuse_;
   std::vector<Discovery> discoveries_;  // oldest first
 };
