@@ -804,8 +804,8 @@ std::size_t Node::Impl::seed_from_table(Lookup& l, std::uint8_t families) {
   return seeds;
 }
 
-LookupId Node::Impl::start_lookup(LookupKind kind, const Id160& target, std::uint8_t families,
-                                  TimePoint now, std::span<const krpc::CompactNode> ask_first) {
+LookupId Node::Impl::start_lookup(LookupKind kind, const Id160& target, std::uint8_t families, TimePoint now,
+                                  std::span<const krpc::CompactNode> ask_first) {
   if (lookups.size() >= cfg.client.max_lookups) {
     ++c.lookups_refused;
     return kNoLookup;
@@ -1155,6 +1155,18 @@ void Node::set_sampler_enabled(bool on) {
   auto& m = *impl_;
   if (on && !m.cfg.sampler.enabled) m.sampler_wake = TimePoint{};  // start walks at the next tick
   m.cfg.sampler.enabled = on;
+}
+
+void Node::set_keyspace(std::vector<KeyPrefix> prefixes) {
+  auto& m = *impl_;
+  KeyspaceWalk walk(prefixes);
+  if (walk.prefixes() == m.walk.prefixes()) return;
+  m.walk = std::move(walk);
+  m.cfg.sampler.keyspace = std::move(prefixes);
+  // The idle backoff measured the old keyspace (everyone in reach sampled within their
+  // interval); the new one may have nodes to sample now. The schedule still guards intervals.
+  m.sampler_idle_streak = 0;
+  if (m.cfg.sampler.enabled) m.sampler_wake = TimePoint{};
 }
 
 const NodeId& Node::id() const noexcept {

@@ -139,8 +139,7 @@ class Node {
   // get_peers: with `ask_first` (nodes known to store the key, e.g. the one whose BEP-51 sample
   // showed it; at most alpha are used), only those are asked at first; the lookup ends there
   // when they return peers, and goes on as a full iterative lookup when they do not.
-  LookupId get_peers(const InfoHash& ih, TimePoint now,
-                     std::optional<AnnounceParams> announce = std::nullopt,
+  LookupId get_peers(const InfoHash& ih, TimePoint now, std::optional<AnnounceParams> announce = std::nullopt,
                      std::span<const krpc::CompactNode> ask_first = {});
 
   // Runtime knobs (the crawler's controls). The budget is RateConfig::out_packets_per_second;
@@ -148,6 +147,13 @@ class Node {
   void set_packet_budget(double packets_per_second, std::optional<double> burst = std::nullopt);
   // Starts or stops new BEP-51 walks (walks under way finish).
   void set_sampler_enabled(bool on);
+  // Replaces the keyspace the BEP-51 sampler walks (empty = the whole keyspace; lengths clamped
+  // to 0..64), e.g. to rebalance a crawl's share when other instances join or leave. Walks and
+  // sample queries under way finish toward their old targets; every walk started afterwards
+  // targets the new prefixes, from the start of their walk order. The per-node interval memory
+  // is kept, so no node is asked again before its `interval`. Setting the keyspace already in
+  // use changes nothing (the walk keeps its place).
+  void set_keyspace(std::vector<KeyPrefix> prefixes);
 
   const NodeId& id() const noexcept;
   bool bootstrapped() const noexcept;  // the bootstrap lookup has finished

@@ -38,6 +38,8 @@ class KeyspaceWalk {
 
   Id160 next(Rng& rng);
   std::uint64_t steps() const noexcept { return step_; }
+  // The prefixes walked (clamped; the whole keyspace is one prefix of 0 bits).
+  const std::vector<KeyPrefix>& prefixes() const noexcept { return prefixes_; }
 
   // Target number i inside prefix p (see the header comment).
   static Id160 target(const KeyPrefix& p, std::uint64_t i, Rng& rng);

@@ -83,7 +83,9 @@ TEST_F(NodeClientTest, BootstrapFillsTheTableAroundOurId) {
 TEST_F(NodeClientTest, BootstrapFromPersistedNodes) {
   auto& n = make();
   std::vector<krpc::CompactNode> known;
-  for (int i = 0; i < 5; ++i) known.push_back({net.nodes[static_cast<std::size_t>(100 + i)].id, net.nodes[static_cast<std::size_t>(100 + i)].ep});
+  for (int i = 0; i < 5; ++i)
+    known.push_back(
+        {net.nodes[static_cast<std::size_t>(100 + i)].id, net.nodes[static_cast<std::size_t>(100 + i)].ep});
   n.bootstrap({}, known, now);
   run(10s);
   EXPECT_TRUE(n.bootstrapped());
@@ -91,7 +93,9 @@ TEST_F(NodeClientTest, BootstrapFromPersistedNodes) {
     EXPECT_NE(n.table(IpAddress::Family::V4)->find(c.id), nullptr);
   const auto saved = n.export_nodes(now);
   EXPECT_GE(saved.size(), 8u);
-  for (const auto& s : saved) EXPECT_EQ(n.table(IpAddress::Family::V4)->state(*n.table(IpAddress::Family::V4)->find(s.id), now), NodeState::Good);
+  for (const auto& s : saved)
+    EXPECT_EQ(n.table(IpAddress::Family::V4)->state(*n.table(IpAddress::Family::V4)->find(s.id), now),
+              NodeState::Good);
 }
 
 TEST_F(NodeClientTest, FindNodeFindsTheTrueKClosest) {
@@ -121,7 +125,8 @@ TEST_F(NodeClientTest, GetPeersCollectsPeersAndAnnouncesToTheClosest) {
   for (std::size_t i = 0; i < holders.size(); ++i) {
     for (auto& fn : net.nodes) {
       if (fn.id != holders[i].id) continue;
-      fn.peers[ih] = {Endpoint{ep4(9000 + static_cast<std::uint32_t>(i)).ip, 51413}, ep6(static_cast<std::uint32_t>(i))};
+      fn.peers[ih] = {Endpoint{ep4(9000 + static_cast<std::uint32_t>(i)).ip, 51413},
+                      ep6(static_cast<std::uint32_t>(i))};
       expect.insert(fn.peers[ih].begin(), fn.peers[ih].end());
     }
   }
@@ -198,7 +203,9 @@ TEST_F(NodeClientTest, DeadNodesTimeOutAndTheLookupStillConverges) {
   // Kill the 3 true closest: the lookup must end with the next 8 that answer. The others
   // still list the dead ones (they have not noticed yet), plus the next 8.
   auto closest = net.closest(target, 11, IpAddress::Family::V4);
-  net.nodes_override = [&](const test::FakeNode&, const Id160& t) { return net.closest(t, 11, IpAddress::Family::V4); };
+  net.nodes_override = [&](const test::FakeNode&, const Id160& t) {
+    return net.closest(t, 11, IpAddress::Family::V4);
+  };
   for (auto& fn : net.nodes)
     for (int i = 0; i < 3; ++i)
       if (fn.id == closest[static_cast<std::size_t>(i)].id) fn.alive = false;
@@ -313,9 +320,10 @@ TEST_F(NodeClientTest, SamplerReportsSamplesAndHonoursIntervals) {
   }
   EXPECT_GT(sample_queries, 500u);  // it came back after intervals passed
   // The node without BEP-51 was asked once, then left alone for the backoff.
-  EXPECT_EQ(std::count_if(net.received.begin(), net.received.end(),
-                          [](const auto& r) { return r.node == 5 && r.method == krpc::Method::SampleInfohashes; }),
-            1);
+  EXPECT_EQ(
+      std::count_if(net.received.begin(), net.received.end(),
+                    [](const auto& r) { return r.node == 5 && r.method == krpc::Method::SampleInfohashes; }),
+      1);
   EXPECT_GE(n.counters().sampler_unsupported, 1u);
 }
 
@@ -335,6 +343,82 @@ TEST_F(NodeClientTest, SamplerWalksOnlyTheConfiguredKeyspace) {
   }
   EXPECT_GT(sampled, 10u);
   EXPECT_GT(n.counters().sampler_walks, 4u);
+}
+
+TEST_F(NodeClientTest, SetKeyspaceMovesNewWalksKeepsWalksUnderWayAndIntervals) {
+  cfg.sampler.enabled = true;
+  const KeyPrefix a{*Id160::from_hex("3000000000000000000000000000000000000000"), 4};
+  const KeyPrefix b{*Id160::from_hex("c000000000000000000000000000000000000000"), 4};
+  cfg.sampler.keyspace = {a};
+  for (auto& fn : net.nodes) {
+    fn.samples = {rng.id()};
+    fn.interval = 120;
+  }
+  auto& n = make();
+  bootstrap();
+  run(1min, 500ms);
+  // Switch while sample queries of walks in `a` are sent and not yet answered.
+  std::size_t pending_in_a = 0;
+  for (int i = 0; i < 600 && pending_in_a == 0; ++i) {
+    net.pump(n, cap, now);
+    now += 500ms;
+    n.tick(now);
+    for (const auto& s : cap.sent) {
+      test::Decoded d(s.bytes);
+      const auto* q = d.query();
+      ASSERT_NE(q, nullptr);
+      if (q->method() == krpc::Method::SampleInfohashes &&
+          a.contains(std::get<krpc::SampleInfohashesArgs>(q->args).target))
+        ++pending_in_a;
+    }
+  }
+  ASSERT_GT(pending_in_a, 0u);  // the test needs walks under way
+  const auto samples_before = rec.samples.size();
+  const auto done_before = rec.done.size();
+  n.set_keyspace({b});
+  net.pump(n, cap, now);
+  // Their answers were taken (samples reported) and the old walks finished, still toward `a`.
+  EXPECT_GE(rec.samples.size() - samples_before, pending_in_a);
+  run(20s, 500ms);
+  EXPECT_TRUE(
+      std::any_of(rec.done.begin() + static_cast<std::ptrdiff_t>(done_before), rec.done.end(),
+                  [&](const auto& d) { return d.kind == LookupKind::SampleWalk && a.contains(d.target); }));
+  // From now on every walk and every sample query is inside `b`.
+  const auto received_from = net.received.size();
+  const auto walks_from = rec.done.size();
+  run(3min, 500ms);
+  std::size_t sampled_b = 0;
+  for (auto i = received_from; i < net.received.size(); ++i) {
+    const auto& r = net.received[i];
+    if (r.method != krpc::Method::SampleInfohashes) continue;
+    EXPECT_TRUE(b.contains(r.target));
+    ++sampled_b;
+  }
+  EXPECT_GT(sampled_b, 10u);
+  std::size_t walks_b = 0;
+  for (auto i = walks_from; i < rec.done.size(); ++i) {
+    if (rec.done[i].kind != LookupKind::SampleWalk) continue;
+    EXPECT_TRUE(b.contains(rec.done[i].target));
+    ++walks_b;
+  }
+  EXPECT_GT(walks_b, 4u);
+  // Empty: the whole keyspace again (targets in both halves).
+  n.set_keyspace({});
+  EXPECT_LE(n.next_wake(), now);  // an idle sampler looks at the new keyspace at once
+  run(20s, 500ms);
+  const auto whole_from = rec.done.size();
+  run(3min, 500ms);
+  std::set<bool> first_bits;
+  for (auto i = whole_from; i < rec.done.size(); ++i)
+    if (rec.done[i].kind == LookupKind::SampleWalk) first_bits.insert(rec.done[i].target.bit(0));
+  EXPECT_EQ(first_bits.size(), 2u);
+  // Across both switches no node was asked for samples again within its 120 s interval.
+  std::map<std::size_t, TimePoint> last;
+  for (const auto& r : net.received) {
+    if (r.method != krpc::Method::SampleInfohashes) continue;
+    if (auto it = last.find(r.node); it != last.end()) EXPECT_GE(r.at - it->second, 120s) << r.node;
+    last[r.node] = r.at;
+  }
 }
 
 TEST_F(NodeClientTest, SamplerCanBeSwitchedOffAndOn) {
