@@ -1,5 +1,6 @@
 #include "app/crawl.hpp"
 
+#include "app/cluster.hpp"
 #include "app/env.hpp"
 #include "app/telemetry.hpp"
 
@@ -32,6 +33,8 @@
 #include <deque>
 #include <fstream>
 
+#include <unistd.h>
+
 namespace bitscrape::app {
 
 namespace {
@@ -44,6 +47,8 @@ constexpr auto kNodePersistEvery = std::chrono::minutes(1);
 constexpr auto kFirstNodePersist = std::chrono::seconds(15);  // soon enough to survive an early crash
 constexpr auto kCounterSampleEvery = std::chrono::seconds(10);
 constexpr auto kBootstrapRetry = std::chrono::seconds(60);
+constexpr auto kRefillEvery = std::chrono::seconds(1);       // database refills at most this often
+constexpr auto kRefillIdle = std::chrono::seconds(10);       // ... and after finding nothing, this
 
 // Parses a hex keyspace prefix ("3", "a0") into a dht::KeyPrefix.
 dht::KeyPrefix parse_prefix(const std::string& hex) {
@@ -74,6 +79,9 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   net::UdpSocket* socket_v6 = nullptr;
   std::unique_ptr<storage::Store> write_store;
   std::unique_ptr<storage::Store> read_store;
+  std::unique_ptr<storage::Store> cluster_store;  // claims and heartbeats (read-write, the loop's own)
+  std::unique_ptr<Cluster> cluster;
+  bool share_keyspace = cfg.keyspace.empty();  // a configured dht.keyspace overrides the automatic share
   storage::WriterOptions writer_options;
   std::unique_ptr<storage::StoreWriter> writer;
   std::unique_ptr<crawler::Pipeline> pipeline;
@@ -84,7 +92,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
   Env& env;
   Clock::time_point started = env.now();
   Clock::time_point armed_for = Clock::time_point::max();
-  Clock::time_point next_persist, next_counter_sample, next_status;
+  Clock::time_point next_persist, next_counter_sample, next_status, next_heartbeat, next_refill;
   std::atomic<bool> stopping{false};
   int exit_code = 0;
   crawler::ClientVersions clients{crawler::ClientVersions::kDefaultMaxNodes,
@@ -111,11 +119,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     return fetcher->add(ih, peers, priority);
   }
   std::size_t fetch_backlog() const override { return fetcher->pending(); }
-  std::vector<bool> already_fetched(std::span<const InfoHash> keys) override {
-    auto r = read_store->is_fetched(keys);
-    if (!r) return std::vector<bool>(keys.size(), false);  // the store re-checks on write
-    return std::move(r.value());
-  }
+  std::vector<bool> claim(std::span<const InfoHash> keys) override { return cluster->claim(keys, env.wall()); }
   void record(storage::StoreWriter::Record r) override {
     if (peers_csv.is_open()) {
       if (const auto* p = std::get_if<storage::PeerRecord>(&r)) {
@@ -267,12 +271,16 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     });
   }
 
+  // Pending keys from the database, leased to us (claim_pending: none another crawler holds).
   void refill() {
+    const auto now = env.now();
+    if (now < next_refill) return;
     storage::PendingQuery q;
     q.limit = kRefillBatch;
     q.attempted_before = env.wall() - std::chrono::duration_cast<std::chrono::seconds>(kRefillBackoff);
-    auto r = read_store->pending_fetch(q);
-    if (r && !r->empty()) pipeline->refill(*r);
+    const auto r = cluster->claim_pending(q, env.wall());
+    next_refill = now + (r.empty() ? kRefillIdle : kRefillEvery);
+    if (!r.empty()) pipeline->refill(r);
   }
 
   bool open_store(std::string& error) {
@@ -307,6 +315,14 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
       return false;
     }
     read_store = std::move(rd.value());
+    so.read_only = false;
+    auto cl = storage::open_store(target, so);
+    if (!cl) {
+      error = "cannot open database " + shown + ": " + cl.error().message;
+      return false;
+    }
+    cluster_store = std::move(cl.value());
+    cluster = std::make_unique<Cluster>(*cluster_store, pipeline_config(cfg).lease);
     writer = std::make_unique<storage::StoreWriter>(*write_store, writer_options);
     return true;
   }
@@ -356,6 +372,48 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     n.external_ip.secure_id = true;
     return n;
   }
+
+  // Registers this crawl among the crawlers of the database and takes its keyspace share.
+  bool join_cluster(const std::string& addrs) {
+    std::array<char, 256> host{};
+    if (gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+    storage::InstanceInfo info{node->id(), addrs, host.data(), env.wall()};
+    if (auto r = cluster->join(info); !r) {
+      std::fprintf(stderr, "bitscrape: cannot register this crawl in database %s: %s\n",
+                   storage::describe_target(cfg.database.string()).c_str(), r.error().message.c_str());
+      return false;
+    }
+    next_heartbeat = env.now() + kHeartbeatEvery;
+    if (auto share = cluster->heartbeat(heartbeat_now())) apply_share(std::move(*share));
+    return true;
+  }
+
+  // What this instance stored so far and its rates (the instances table shows them).
+  storage::Heartbeat heartbeat_now() const {
+    const auto& s = telemetry.current();
+    storage::Heartbeat hb;
+    hb.at = env.wall();
+    hb.infohashes = s.infohashes_total;
+    hb.torrents = writer->stats().torrents_added;
+    hb.infohashes_per_s = s.infohashes_per_s;
+    hb.torrents_per_s = s.metadata_per_s;
+    hb.packets_per_s = s.packets_in_per_s + s.packets_out_per_s;
+    return hb;
+  }
+
+  // The live crawlers changed: sample our part of the keyspace (unless dht.keyspace says).
+  void apply_share(std::vector<dht::KeyPrefix> share) {
+    const auto n = cluster->live().size();
+    if (!share_keyspace) return;
+    node->set_keyspace(std::move(share));
+    if (n > 1 || last_live > 1) {
+      std::fprintf(stderr, "bitscrape: instance %lld, one of %zu live crawlers on this database: sampling %s\n",
+                   static_cast<long long>(cluster->id()), n,
+                   n > 1 ? fmt::format("1/{} of the keyspace", n).c_str() : "the whole keyspace");
+    }
+    last_live = n;
+  }
+  std::size_t last_live = 1;
 
   void bootstrap() {
     std::vector<krpc::CompactNode> known;
@@ -432,6 +490,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
       s.sampling_paused = !pipeline->sampling();
       s.fetching_paused = !pipeline->fetching();
       s.packet_budget = cfg.packet_budget;
+      s.instance_id = cluster->id();
     });
   }
 
@@ -467,6 +526,10 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     if (now >= next_persist) {
       next_persist = now + kNodePersistEvery;
       persist_nodes();
+    }
+    if (now >= next_heartbeat) {
+      next_heartbeat = now + kHeartbeatEvery;
+      if (auto share = cluster->heartbeat(heartbeat_now())) apply_share(std::move(*share));
     }
     if (opts.status_line || now >= next_status) {
       next_status = now + cfg.status_interval;
@@ -533,6 +596,7 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     for (const auto& s : sockets) addrs += (addrs.empty() ? "" : ", ") + s->local_endpoint().to_string();
     std::fprintf(stderr, "bitscrape: DHT node %s listening on %s; database %s\n", node->id().hex().c_str(),
                  addrs.c_str(), storage::describe_target(cfg.database.string()).c_str());
+    if (!join_cluster(addrs)) return 1;
 
     signals.async_wait([this](std::error_code ec, int) {
       if (!ec) shutdown();
@@ -548,9 +612,10 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     persist_nodes();
     if (opts.status_line) std::fprintf(stderr, "\n");
     every_second();
-    every_second_final();
     writer->flush(std::chrono::seconds(30));
     writer->stop();
+    every_second_final();
+    cluster->leave(heartbeat_now());  // after the last commit: our leases go back at once
     if (!opts.stats_json.empty()) write_stats_json();
     return exit_code;
   }
@@ -562,9 +627,10 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
 
   void every_second_final() {
     const auto& s = telemetry.current();
+    // What this instance stored: with several crawlers on one database, the lines add up.
     std::fprintf(stderr, "bitscrape: stopped after %.0f s: %llu new infohashes, %llu torrents stored\n",
                  s.uptime_s, static_cast<unsigned long long>(s.infohashes_total),
-                 static_cast<unsigned long long>(s.metadata_total));
+                 static_cast<unsigned long long>(writer->stats().torrents_added));
   }
 };
 

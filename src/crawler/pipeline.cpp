@@ -143,6 +143,7 @@ void Pipeline::refill(std::span<const storage::InfohashRecord> pending) {
     e.sources = r.sources;
     e.rounds = r.fetch_attempts;
     e.first_seen = r.first_seen;
+    e.claimed = env_.wall_now();  // the runtime claimed these keys to refill us
     ++counters_.refilled;
     enqueue(r.infohash, e);  // the database says Pending: no need to check it again
   }
@@ -245,20 +246,25 @@ void Pipeline::on_fetch_outcome(crawler::FetchOutcome outcome) {
 }
 
 dht::TimePoint Pipeline::tick(dht::TimePoint now) {
-  // 1. New keys: drop the ones an earlier run already fetched (one database call per batch).
+  const auto wall = env_.wall_now();
+  // 1. New keys: claim them, dropping the ones stored already or another crawler's (one
+  // database call per batch). A refused key is let go, not marked fetched: when another
+  // crawler's lease on it lapses, refill() may bring it back.
   if (!unchecked_.empty()) {
     const std::size_t n = std::min(unchecked_.size(), config_.db_check_batch);
     const std::span<const InfoHash> batch(unchecked_.data(), n);
-    const auto fetched = env_.already_fetched(batch);
+    const auto granted = env_.claim(batch);
     for (std::size_t i = 0; i < n; ++i) {
       const InfoHash& ih = batch[i];
       auto it = entries_.find(ih);
       if (it == entries_.end()) continue;
-      if (i < fetched.size() && fetched[i]) {
-        ++counters_.already_fetched;
-        known_.set(ih, KnownSet::State::Fetched);
+      if (i >= granted.size() || !granted[i]) {
+        ++counters_.claims_refused;
         forget(ih);
-      } else if (!it->second.peers.empty() && config_.fetching) {
+        continue;
+      }
+      it->second.claimed = wall;
+      if (!it->second.peers.empty() && config_.fetching) {
         start_fetch(ih, it->second);  // announced: we already know a peer, skip the lookup
         if (entries_.count(ih) != 0 && !it->second.fetching) enqueue(ih, it->second);
       } else {
@@ -267,12 +273,20 @@ dht::TimePoint Pipeline::tick(dht::TimePoint now) {
     }
     unchecked_.erase(unchecked_.begin(), unchecked_.begin() + static_cast<std::ptrdiff_t>(n));
   }
-  // 2. Lookups for the best queued keys, while the fetch engine keeps up.
+  // 2. Leases: keys in flight keep theirs; the keys about to be looked up are claimed again
+  // when theirs is half gone (they may have waited in the queue for long).
+  if (wall >= next_renewal_) {
+    next_renewal_ = wall + config_.lease / 4;
+    renew_in_flight(wall);
+  }
+  if (config_.fetching) renew_queue_head(wall);
+  // 3. Lookups for the best queued keys, while the fetch engine keeps up.
   while (config_.fetching && !queue_.empty() && active_.size() < config_.max_lookups &&
          env_.fetch_backlog() < config_.max_fetch_backlog) {
     const auto top = *queue_.begin();
     const InfoHash ih = top.second;
     Entry& e = entries_.at(ih);
+    if (lease_due(e, wall)) break;  // beyond what renew_queue_head() claimed: the next tick
     const auto holders = e.holder ? std::span<const krpc::CompactNode>(&*e.holder, 1)
                                   : std::span<const krpc::CompactNode>();
     const auto id = env_.start_get_peers(ih, now, holders);
@@ -288,6 +302,50 @@ dht::TimePoint Pipeline::tick(dht::TimePoint now) {
   }
   const bool more = !unchecked_.empty();
   return more ? now : now + kIdleTick;
+}
+
+bool Pipeline::lease_due(const Entry& e, storage::UnixTime now) const noexcept {
+  return now >= e.claimed + config_.lease / 2;
+}
+
+std::size_t Pipeline::renew(std::vector<InfoHash> keys) {
+  std::size_t kept = 0;
+  const auto now = env_.wall_now();
+  for (std::size_t at = 0; at < keys.size(); at += storage::kMaxIsFetchedBatch) {
+    const std::span<const InfoHash> chunk(keys.data() + at, std::min(keys.size() - at, storage::kMaxIsFetchedBatch));
+    const auto granted = env_.claim(chunk);
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      if (i < granted.size() && granted[i]) {
+        ++kept;
+        ++counters_.leases_renewed;
+        if (auto it = entries_.find(chunk[i]); it != entries_.end()) it->second.claimed = now;
+      } else {
+        // Stored meanwhile, or taken over by a crawler that thought us gone: let it go (a
+        // fetch in flight still ends, and anything it stores is verified and merged).
+        ++counters_.leases_lost;
+        forget(chunk[i]);
+      }
+    }
+  }
+  return kept;
+}
+
+void Pipeline::renew_in_flight(storage::UnixTime now) {
+  std::vector<InfoHash> due;
+  for (const auto& [ih, e] : entries_) {
+    if ((e.lookup != dht::kNoLookup || e.fetching) && lease_due(e, now)) due.push_back(ih);
+  }
+  if (!due.empty()) renew(std::move(due));
+}
+
+void Pipeline::renew_queue_head(storage::UnixTime now) {
+  const std::size_t room = config_.max_lookups > active_.size() ? config_.max_lookups - active_.size() : 0;
+  std::vector<InfoHash> due;
+  std::size_t seen = 0;
+  for (auto it = queue_.begin(); it != queue_.end() && seen < room; ++it, ++seen) {
+    if (lease_due(entries_.at(it->second), now)) due.push_back(it->second);
+  }
+  if (!due.empty()) renew(std::move(due));
 }
 
 }  // namespace bitscrape::crawler

@@ -52,8 +52,10 @@ class PipelineEnv {
   virtual bool fetch(const InfoHash& ih, std::span<const Endpoint> peers, int priority) = 0;
   // Infohashes queued or in flight in the fetch engine.
   virtual std::size_t fetch_backlog() const = 0;
-  // For each key: is its torrent already stored (database check)?
-  virtual std::vector<bool> already_fetched(std::span<const InfoHash> keys) = 0;
+  // For each key: may this crawler work on it? False when its torrent is stored already, or
+  // when another crawler sharing the database holds it (storage::Store::claim); true leases
+  // the key to us for PipelineConfig::lease. Claiming a key again renews its lease.
+  virtual std::vector<bool> claim(std::span<const InfoHash> keys) = 0;
   virtual void record(storage::StoreWriter::Record r) = 0;
   // A key seen for the first time this run (for live displays); optional.
   virtual void discovered(const InfoHash& /*ih*/) {}
@@ -69,6 +71,10 @@ struct PipelineConfig {
   std::size_t max_fetch_rounds = 3;        // failed rounds before an infohash is given up
   std::size_t refill_below = 1000;         // ask for database refills under this queue depth
   std::size_t db_check_batch = 256;        // keys checked against the database per tick
+  // How long a claim holds a key (the runtime leases for this long). A key is claimed again
+  // before a lookup or while in flight once half of it has passed, so a crawler never works on
+  // a key whose lease may have passed to another.
+  std::chrono::seconds lease{600};
   bool allow_private_addresses = false;    // accept martian peer addresses (testnets)
   bool sampling = true;                    // pause/resume switches (web UI controls)
   bool fetching = true;
@@ -78,7 +84,9 @@ struct PipelineConfig {
   X(infohash_events, counter)    /* every sighting the node reported */                         \
   X(infohashes_new, counter)     /* first sighting this run */                                  \
   X(known_duplicates, counter)   /* sightings of keys already known this run */                 \
-  X(already_fetched, counter)    /* new this run but fetched in an earlier run */               \
+  X(claims_refused, counter)     /* new this run but stored already, or another crawler's */    \
+  X(leases_renewed, counter)     /* keys claimed again before their lease ran out */            \
+  X(leases_lost, counter)        /* renewals refused: another crawler took the key over */      \
   X(lookup_queue_drops, counter) /* queue full: left Pending in the database */                 \
   X(lookups_started, counter)                                                                   \
   X(lookups_refused, counter)    /* the node had no room; retried later */                      \
@@ -144,6 +152,7 @@ class Pipeline : public dht::Observer {
     bool fetching = false;
     bool looked_up = false;  // a get_peers lookup ran (announced keys may skip it at first)
     std::optional<krpc::CompactNode> holder;  // the node whose BEP-51 sample showed the key
+    storage::UnixTime claimed{};              // when our lease on it was last granted
   };
   using QueueKey = std::pair<std::pair<int, std::uint64_t>, InfoHash>;  // ((-priority, seq), ih)
 
@@ -154,6 +163,11 @@ class Pipeline : public dht::Observer {
   void add_announced_peer(const InfoHash& ih, Entry& e, const Endpoint& p);
   void start_fetch(const InfoHash& ih, Entry& e);
   void forget(const InfoHash& ih);
+  bool lease_due(const Entry& e, storage::UnixTime now) const noexcept;
+  // Claims `keys` again; forgets those refused (counted lost). Returns how many were kept.
+  std::size_t renew(std::vector<InfoHash> keys);
+  void renew_in_flight(storage::UnixTime now);
+  void renew_queue_head(storage::UnixTime now);
   static int source_priority(storage::Source s) noexcept;
 
   PipelineEnv& env_;
@@ -164,6 +178,7 @@ class Pipeline : public dht::Observer {
   std::set<QueueKey> queue_;                                // checked, waiting for a lookup
   std::unordered_map<dht::LookupId, InfoHash> active_;      // lookups in flight
   std::uint64_t seq_ = 0;
+  storage::UnixTime next_renewal_{};  // in-flight leases are looked at then
   PipelineCounters counters_;
 };
 

@@ -277,6 +277,10 @@ struct InstanceQuery {
   std::optional<UnixTime> alive_since;
 };
 inline constexpr std::size_t kMaxInstancesLimit = 1'000;
+// An instance is live while not stopped and its last heartbeat is at most this old: crawlers
+// beat every few seconds, so this is several missed beats (a slow database, a stalled host),
+// and the time a killed crawler's leases and keyspace share wait before others take them.
+inline constexpr std::chrono::seconds kInstanceAliveWindow{30};
 // Instances whose last heartbeat is older than this are forgotten (register_instance()).
 inline constexpr std::chrono::seconds kForgetInstancesAfter{7 * 24 * 3600};
 

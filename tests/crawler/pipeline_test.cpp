@@ -26,6 +26,9 @@ struct FakeEnv : PipelineEnv {
   std::map<InfoHash, std::vector<Endpoint>> fetches;
   std::vector<int> fetch_priorities;
   std::set<InfoHash> in_db;
+  std::set<InfoHash> held_elsewhere;  // leased to another crawler sharing the database
+  std::vector<InfoHash> claimed;      // every key claimed, in order (renewals too)
+  storage::UnixTime wall = storage::from_unix(1'700'000'000);
   std::vector<storage::StoreWriter::Record> records;
   std::size_t backlog = 0;
   bool refuse_lookups = false;
@@ -47,13 +50,16 @@ struct FakeEnv : PipelineEnv {
     return true;
   }
   std::size_t fetch_backlog() const override { return backlog; }
-  std::vector<bool> already_fetched(std::span<const InfoHash> keys) override {
+  std::vector<bool> claim(std::span<const InfoHash> keys) override {
     std::vector<bool> out;
-    for (const auto& k : keys) out.push_back(in_db.count(k) != 0);
+    for (const auto& k : keys) {
+      claimed.push_back(k);
+      out.push_back(in_db.count(k) == 0 && held_elsewhere.count(k) == 0);
+    }
     return out;
   }
   void record(storage::StoreWriter::Record r) override { records.push_back(std::move(r)); }
-  storage::UnixTime wall_now() const override { return storage::from_unix(1'700'000'000); }
+  storage::UnixTime wall_now() const override { return wall; }
 
   template <class T>
   std::vector<T> of() const {
@@ -184,9 +190,89 @@ TEST(Pipeline, KeysFetchedInAnEarlierRunAreSkipped) {
   p.on_infohash_seen(key(6), InfohashSource::Sample, peer(1));
   p.tick(t0);
   EXPECT_EQ(env.lookups, std::vector<InfoHash>{key(6)});
-  EXPECT_EQ(p.counters().already_fetched, 1u);
-  p.on_infohash_seen(key(5), InfohashSource::Sample, peer(2));  // now known in memory as fetched
+  EXPECT_EQ(p.counters().claims_refused, 1u);
+  p.on_infohash_seen(key(5), InfohashSource::Sample, peer(2));  // let go: not asked again
   EXPECT_EQ(env.of<storage::InfohashSighting>().size(), 2u);
+  EXPECT_EQ(env.claimed.size(), 2u);
+}
+
+storage::InfohashRecord pending_record(const InfoHash& ih) {
+  storage::InfohashRecord r;
+  r.infohash = ih;
+  r.state = storage::FetchState::Pending;
+  r.priority = 10;
+  return r;
+}
+
+TEST(Pipeline, AKeyAnotherCrawlerHoldsIsLetGoAndComesBackThroughRefill) {
+  FakeEnv env;
+  env.held_elsewhere.insert(key(7));
+  Pipeline p(env, {});
+  p.on_infohash_seen(key(7), InfohashSource::Sample, peer(1));
+  p.tick(t0);
+  EXPECT_TRUE(env.lookups.empty());
+  EXPECT_EQ(p.counters().claims_refused, 1u);
+  // That crawler died; its lease lapsed and the runtime's claim_pending() hands the key to us.
+  env.held_elsewhere.clear();
+  const auto rec = pending_record(key(7));
+  p.refill(std::span<const storage::InfohashRecord>(&rec, 1));
+  p.tick(t0);
+  EXPECT_EQ(env.lookups, std::vector<InfoHash>{key(7)});
+}
+
+TEST(Pipeline, LeasesAreRenewedInFlightAndBeforeALookupAfterWaiting) {
+  FakeEnv env;
+  PipelineConfig cfg;
+  cfg.max_lookups = 1;
+  cfg.lease = std::chrono::seconds(600);
+  Pipeline p(env, cfg);
+  p.on_infohash_seen(key(1), InfohashSource::Sample, peer(1));
+  p.on_infohash_seen(key(2), InfohashSource::Sample, peer(1));
+  p.tick(t0);
+  ASSERT_EQ(env.lookups, std::vector<InfoHash>{key(1)});  // key(2) waits for room
+  EXPECT_EQ(env.claimed.size(), 2u);
+  env.wall += std::chrono::seconds(299);
+  p.tick(t0);
+  EXPECT_EQ(env.claimed.size(), 2u);  // not half gone yet
+  // In-flight leases are looked at every quarter lease: renewed between half and three
+  // quarters of the lease, well before it runs out.
+  env.wall += std::chrono::seconds(151);
+  p.tick(t0);
+  // In flight: key(1) claimed again. key(2) is not at the head of a free slot: not yet.
+  ASSERT_EQ(env.claimed.size(), 3u);
+  EXPECT_EQ(env.claimed.back(), key(1));
+  EXPECT_EQ(p.counters().leases_renewed, 1u);
+  // key(1)'s lookup ends without peers; key(2), claimed 300 s ago, is claimed again first.
+  dht::LookupResult done;
+  done.id = 1;
+  p.on_lookup_done(done);
+  p.tick(t0);
+  ASSERT_EQ(env.claimed.size(), 4u);
+  EXPECT_EQ(env.claimed.back(), key(2));
+  EXPECT_EQ(env.lookups, (std::vector<InfoHash>{key(1), key(2)}));
+}
+
+TEST(Pipeline, ARenewalRefusedLetsTheKeyGo) {
+  FakeEnv env;
+  PipelineConfig cfg;
+  cfg.max_lookups = 1;
+  Pipeline p(env, cfg);
+  p.on_infohash_seen(key(1), InfohashSource::Sample, peer(1));
+  p.on_infohash_seen(key(2), InfohashSource::Sample, peer(1));
+  p.tick(t0);
+  ASSERT_EQ(env.lookups, std::vector<InfoHash>{key(1)});
+  // We stalled past half the lease; another crawler took key(1) over and key(2) is stored.
+  env.held_elsewhere.insert(key(1));
+  env.in_db.insert(key(2));
+  env.wall += cfg.lease;
+  p.tick(t0);
+  // key(1) in flight and key(2) at the queue head: both let go, no new lookup.
+  EXPECT_EQ(p.counters().leases_lost, 2u);
+  EXPECT_EQ(env.lookups.size(), 1u);
+  dht::LookupResult done;
+  done.id = 1;
+  p.on_lookup_done(done);  // the lookup ran on: its end is ignored (no attempt recorded)
+  EXPECT_TRUE(env.of<storage::FetchOutcome>().empty());
 }
 
 TEST(Pipeline, LookupPeersGoToTheFetcherBoundedAndRecorded) {
