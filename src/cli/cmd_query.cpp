@@ -14,6 +14,8 @@ namespace bitscrape::cli {
 
 namespace {
 
+constexpr std::size_t kInstancesListed = 100;  // the newest; the table forgets week-old ones
+
 std::string hex_of(const storage::TorrentSummary& t) {
   if (t.infohash_v1) return t.infohash_v1->hex();
   if (t.infohash_v2) {
@@ -56,7 +58,7 @@ void register_search(CLI::App& app) {
       return;
     }
     for (const auto& t : page->items) {
-      fmt::print("{}  {:>10}  {:>5} files  {}\n", hex_of(t), human_bytes(t.total_size), t.file_count, t.name);
+      fmt::print("{}  {:>10}  {:>5} files  {}\n", hex_of(t), human_bytes(t.total_size), t.file_count, printable(t.name));
     }
     fmt::print(stderr, "{}{} matches\n", page->total, page->total_exact ? "" : "+");
   });
@@ -75,12 +77,34 @@ void register_stats(CLI::App& app) {
     auto store = open_database_read_only(o->db);
     auto s = store->stats();
     if (!s) throw CommandFailed("stats failed: " + s.error().message, 1);
+    storage::InstanceQuery iq;
+    iq.limit = kInstancesListed;
+    auto instances = store->instances(iq);
+    if (!instances) throw CommandFailed("stats failed: " + instances.error().message, 1);
+    const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    const auto alive_since = now - storage::kInstanceAliveWindow;
     if (o->json) {
-      std::cout << web::dump(web::stats_json(*s)) << '\n';
+      auto j = web::stats_json(*s);
+      j["instances"] = web::instances_json(*instances, alive_since);
+      std::cout << web::dump(j) << '\n';
       return;
     }
     fmt::print("nodes       {}\ninfohashes  {}\n  pending   {}\n  failed    {}\ntorrents    {}\nfiles       {}\npeers       {}\n",
                s->nodes, s->infohashes, s->pending, s->failed, s->torrents, s->files, s->peers);
+    if (instances->empty()) return;
+    // The crawlers of this database (newest last): what each stored, and whether it is live.
+    std::size_t live = 0;
+    for (const auto& x : *instances) live += !x.last.stopped && x.last.at >= alive_since ? 1 : 0;
+    fmt::print("\ninstances   {} ({} live)\n", instances->size(), live);
+    fmt::print("  {:>6}  {:<7}  {:>9}  {:>10}  {:>9}  {:<21}  {}\n", "id", "state", "torrents", "infohashes",
+               "last seen", "listen", "host");
+    for (const auto& x : *instances) {
+      const bool alive = !x.last.stopped && x.last.at >= alive_since;
+      const auto ago = std::max<std::int64_t>(0, (now - x.last.at).count());
+      fmt::print("  {:>6}  {:<7}  {:>9}  {:>10}  {:>8}s  {:<21}  {}\n", x.id,
+                 alive ? "live" : x.last.stopped ? "stopped" : "gone", x.last.torrents, x.last.infohashes, ago,
+                 printable(x.info.listen), printable(x.info.host));
+    }
   });
 }
 

@@ -1,40 +1,21 @@
 // `bitscrape migrate` end to end, through the binary: SQLite -> PostgreSQL -> SQLite keeps
 // `bitscrape export` byte for byte, counts are verified, and misuse exits 2 with a reason.
 #include "pg_test_db.hpp"
+#include "run_cli.hpp"
 #include "storage/sqlite_store.hpp"
 #include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <string>
 
 namespace bitscrape {
 namespace {
 
-struct Ran {
-  int status = -1;
-  std::string out;  // standard output (standard error goes to the test log)
-};
-
-Ran run(const std::string& args) {
-  const std::string cmd = std::string(BITSCRAPE_BINARY_DIR) + "/bitscrape " + args;
-  Ran r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-std::string q(const std::string& s) { return "'" + s + "'"; }
+using test_support::q;
+using test_support::Ran;
+using test_support::run;
 
 InfoHash ih(int n, char tag) {
   InfoHash k;
