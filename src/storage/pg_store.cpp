@@ -1142,12 +1142,40 @@ class PgStore final : public Store {
 
 
   Status apply(const WriteBatch& batch, std::span<const EncodedTorrent> encoded, WriteReport& report) {
+    BS_TRY(lock_torrent_keys(batch.torrents));
     BS_TRY(apply_nodes(batch.nodes));
     BS_TRY(apply_sightings(batch.sightings));
     BS_TRY(apply_outcomes(batch.fetch_outcomes));
     BS_TRY(apply_torrents(batch.torrents, encoded, report));
     BS_TRY(apply_peers(batch.peers, report));
     BS_TRY(apply_counters(batch.counters, report));
+    return {};
+  }
+
+  // Several crawlers may store one torrent at once: the two keys of a hybrid leased to two of
+  // them, or one key after a lease passed on. apply_torrents() looks the keys up before it
+  // inserts, and two transactions would each miss the other's uncommitted row and store the
+  // torrent twice. So a writer first takes a transaction-scoped advisory lock per key (its
+  // first 8 bytes; a collision only serialises two writers): the second waits for the first
+  // to commit, and its lookup — a new statement, a new snapshot under READ COMMITTED — finds
+  // the torrent and merges into it. Taken before any row lock, in key order, by every
+  // writer: no lock cycle.
+  Status lock_torrent_keys(const std::vector<TorrentRecord>& torrents) {
+    if (torrents.empty()) return {};
+    std::set<std::int64_t> locks;
+    for (const auto& t : torrents) {
+      for (const auto& k : {t.infohash_v1, t.infohash_v2_truncated()}) {
+        if (!k) continue;
+        std::uint64_t v = 0;
+        for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | k->bytes[i];
+        locks.insert(static_cast<std::int64_t>(v));
+      }
+    }
+    ArrayParam a(kInt8Oid);
+    for (const auto v : locks) a.add(v);  // ascending: unnest() yields them in this order
+    auto r = db_->run("SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k",
+                      Params{}.array(a, kInt8Oid), "lock torrent keys");
+    if (!r) return Unexpected<Error>{r.error()};
     return {};
   }
 

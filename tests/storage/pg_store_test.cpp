@@ -298,5 +298,47 @@ TEST(PostgresLeases, ConcurrentClaimersNeverShareAKey) {
   EXPECT_GT(got_b.size(), 0u);
 }
 
+// Two crawlers storing the same torrents at the same moment (the two keys of a hybrid leased
+// to each, in the crawl): each torrent is stored once, and the writers' reports add up.
+TEST(PostgresStore, ConcurrentWritersStoreATorrentOnce) {
+  TwoCrawlers t;
+  constexpr int kTorrents = 60;
+  std::vector<TorrentRecord> all;
+  for (int i = 0; i < kTorrents; ++i) {
+    TorrentRecord h = v1_torrent(i, "hybrid " + std::to_string(i));
+    Sha256Digest d{};
+    for (std::size_t j = 0; j < d.size(); ++j) d[j] = static_cast<std::uint8_t>(i * 7 + j + 1);
+    h.infohash_v2 = d;
+    all.push_back(std::move(h));
+  }
+  std::size_t added_a = 0, added_b = 0, dup_a = 0, dup_b = 0;
+  auto run = [&](Store& s, bool reverse, std::size_t& added, std::size_t& dup) {
+    for (int n = 0; n < kTorrents; ++n) {
+      const int i = reverse ? kTorrents - 1 - n : n;
+      TorrentRecord one = all[static_cast<std::size_t>(i)];
+      if (reverse) one.infohash_v1.reset();  // this crawler knows it by its v2 key only
+      for (int attempt = 0; attempt < 5; ++attempt) {
+        auto r = s.store_torrents({one});
+        if (!r) continue;  // a transient error (a deadlock victim) is retried, as StoreWriter does
+        added += r->torrents_added;
+        dup += r->torrents_duplicate;
+        break;
+      }
+    }
+  };
+  std::thread ta([&] { run(*t.a, false, added_a, dup_a); });
+  std::thread tb([&] { run(*t.b, true, added_b, dup_b); });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(t.a->stats()->torrents, static_cast<std::uint64_t>(kTorrents));
+  EXPECT_EQ(added_a + added_b, static_cast<std::size_t>(kTorrents));
+  EXPECT_EQ(dup_a + dup_b, static_cast<std::size_t>(kTorrents));
+  for (int i = 0; i < kTorrents; ++i) {
+    auto by_v1 = t.b->torrent(key(i));
+    ASSERT_TRUE(by_v1 && by_v1->has_value()) << i;
+    EXPECT_TRUE((*by_v1)->infohash_v2.has_value()) << "one record with both keys";
+  }
+}
+
 }  // namespace
 }  // namespace bitscrape::storage
