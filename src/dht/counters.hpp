@@ -36,6 +36,8 @@ namespace bitscrape::dht {
   X(sample_replies, counter) X(samples_received, counter) X(sampler_interval_skips, counter)                        \
   X(sampler_unsupported, counter) X(sampler_walks, counter) X(sampler_idle_walks, counter)                          \
   X(sampler_tracked_evicted, counter)                                                                               \
+  /* walk nodes outside the keyspace walked (another crawler's share): asked find_node, not sampled */             \
+  X(sampler_outside_keyspace, counter)                                                                              \
   /* inbound drops */                                                                                               \
   X(drop_oversize, counter) X(drop_inbound_rate, counter) X(drop_inbound_blocked, counter) X(inbound_blocks, counter) X(drop_bencode, counter) X(drop_krpc, counter)            \
   X(drop_unmatched_response, counter) X(drop_response_from_self, counter) X(drop_read_only_query, counter)          \

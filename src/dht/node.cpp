@@ -881,7 +881,13 @@ bool Node::Impl::step(Lookup& l, TimePoint now) {
       if (l.kind == LookupKind::GetPeers) {
         m = krpc::Method::GetPeers;
       } else if (l.kind == LookupKind::SampleWalk) {
-        if (schedule.may_sample(cand.endpoint, now)) {
+        // Only nodes inside the keyspace we walk: with several crawlers sharing the keyspace,
+        // the nodes a walk passes on its way through another's share are that one's to sample.
+        const auto& ks = cfg.sampler.keyspace;
+        if (!ks.empty() &&
+            std::none_of(ks.begin(), ks.end(), [&](const KeyPrefix& p) { return p.contains(cand.id); })) {
+          ++c.sampler_outside_keyspace;
+        } else if (schedule.may_sample(cand.endpoint, now)) {
           m = krpc::Method::SampleInfohashes;
         } else {
           ++c.sampler_interval_skips;

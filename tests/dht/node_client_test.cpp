@@ -340,9 +340,12 @@ TEST_F(NodeClientTest, SamplerWalksOnlyTheConfiguredKeyspace) {
     if (r.method != krpc::Method::SampleInfohashes) continue;
     ++sampled;
     EXPECT_TRUE(p.contains(r.target));
+    // The nodes a walk passes outside the prefix are not sampled (another crawler's share).
+    EXPECT_TRUE(p.contains(net.nodes[r.node].id)) << net.nodes[r.node].id.hex();
   }
   EXPECT_GT(sampled, 10u);
   EXPECT_GT(n.counters().sampler_walks, 4u);
+  EXPECT_GT(n.counters().sampler_outside_keyspace, 0u);
 }
 
 TEST_F(NodeClientTest, SetKeyspaceMovesNewWalksKeepsWalksUnderWayAndIntervals) {
