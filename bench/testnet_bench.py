@@ -69,7 +69,7 @@ def free_udp_port():
 
 
 def stored_torrents(binary, db):
-    if not os.path.exists(db):
+    if "://" not in db and not os.path.exists(db):  # a SQLite file not created yet
         return 0
     st = store_view.stats(binary, db)
     return None if st is None else st["torrents"]
@@ -114,44 +114,61 @@ def stop(proc, sig, wait):
         proc.wait()
 
 
+def start_testnet(args, nodes, torrents, net, port, work, res):
+    """Starts `bitscrape testnet` and waits for READY: (process, manifest), figures into `res`.
+    (None, None) with res["error"] when it never got ready. Its stderr goes to work/testnet.err."""
+    manifest_path = os.path.join(work, "m.json")
+    err_path = os.path.join(work, "testnet.err")
+    t_start = time.time()
+    testnet = subprocess.Popen(
+        [args.bitscrape, "testnet", "--nodes", str(nodes), "--torrents", str(torrents), "--net", net,
+         "--port", str(port), "--seed", str(args.seed), "--sample-interval", str(args.sample_interval),
+         "--manifest", manifest_path, "--status-interval", "0", "--duration", str(args.limit + 900)],
+        stdout=subprocess.PIPE, stderr=open(err_path, "w"), text=True, bufsize=1)
+    ready = False
+    while time.time() - t_start < 900:
+        line = testnet.stdout.readline()
+        if not line and testnet.poll() is not None:
+            break
+        if line.strip() == "READY":
+            ready = True
+            break
+    if not ready:
+        res["error"] = "testnet never printed READY: " + open(err_path).read()[-2000:]
+        stop(testnet, signal.SIGKILL, 10)
+        return None, None
+    res["testnet_ready_s"] = round(time.time() - t_start, 1)
+    cpu, hwm = proc_figures(testnet.pid)
+    res["testnet_cpu_at_ready_s"], res["testnet_rss_at_ready_mib"] = cpu, round(hwm, 1)
+    manifest = json.load(open(manifest_path, encoding="utf-8"))
+    st = manifest["stats"]
+    for k in ("generate_seconds", "bootstrap_seconds", "announce_seconds"):
+        res["testnet_" + k] = round(st[k], 2)
+    res["keys"] = int(st["keys"])
+    res["sample_visible_first_interval"] = int(st["sample_visible_first_interval"])
+    print("[%d:%d] testnet ready in %.1f s (generate %.1f s, bootstrap %.1f s, announce %.1f s), %.0f MiB, "
+          "%d/%d torrents in a first sample" % (nodes, torrents, res["testnet_ready_s"], st["generate_seconds"],
+                                                st["bootstrap_seconds"], st["announce_seconds"], hwm,
+                                                res["sample_visible_first_interval"], torrents), flush=True)
+    return testnet, manifest
+
+
+def external_packets(err_path):
+    """(packets from outside the testnet, packets it sent out) from its last status line."""
+    m = re.findall(r"external in (\d+) out (\d+)", open(err_path, errors="replace").read())
+    return (int(m[-1][0]), int(m[-1][1])) if m else (None, None)
+
+
 def run_config(args, nodes, torrents, net, port):
     work = tempfile.mkdtemp(prefix="bs-testnet-bench-")
-    manifest_path = os.path.join(work, "m.json")
     db = os.path.join(work, "crawl.db")
     res = {"nodes": nodes, "torrents": torrents, "net": net, "sample_interval": args.sample_interval}
     testnet = crawl = None
     err_path = os.path.join(work, "testnet.err")
     try:
-        t_start = time.time()
-        testnet = subprocess.Popen(
-            [args.bitscrape, "testnet", "--nodes", str(nodes), "--torrents", str(torrents), "--net", net,
-             "--port", str(port), "--seed", str(args.seed), "--sample-interval", str(args.sample_interval),
-             "--manifest", manifest_path, "--status-interval", "0", "--duration", str(args.limit + 900)],
-            stdout=subprocess.PIPE, stderr=open(err_path, "w"), text=True, bufsize=1)
-        ready = False
-        while time.time() - t_start < 900:
-            line = testnet.stdout.readline()
-            if not line and testnet.poll() is not None:
-                break
-            if line.strip() == "READY":
-                ready = True
-                break
-        if not ready:
-            res["error"] = "testnet never printed READY: " + open(err_path).read()[-2000:]
+        testnet, manifest = start_testnet(args, nodes, torrents, net, port, work, res)
+        if testnet is None:
             return res
-        res["testnet_ready_s"] = round(time.time() - t_start, 1)
-        cpu, hwm = proc_figures(testnet.pid)
-        res["testnet_cpu_at_ready_s"], res["testnet_rss_at_ready_mib"] = cpu, round(hwm, 1)
-        manifest = json.load(open(manifest_path, encoding="utf-8"))
-        st = manifest["stats"]
-        for k in ("generate_seconds", "bootstrap_seconds", "announce_seconds"):
-            res["testnet_" + k] = round(st[k], 2)
-        res["keys"] = int(st["keys"])
-        res["sample_visible_first_interval"] = int(st["sample_visible_first_interval"])
-        print("[%d:%d] testnet ready in %.1f s (generate %.1f s, bootstrap %.1f s, announce %.1f s), %.0f MiB, "
-              "%d/%d torrents in a first sample" % (nodes, torrents, res["testnet_ready_s"], st["generate_seconds"],
-                                                    st["bootstrap_seconds"], st["announce_seconds"], hwm,
-                                                    res["sample_visible_first_interval"], torrents), flush=True)
 
         cmd = [args.bitscrape, "crawl", "--allow-private-addresses", "--bootstrap", "%s.1:%d" % (net, port),
                "--db", db, "--listen", "127.0.0.1:%d" % free_udp_port(), "--web", "off",
@@ -184,13 +201,12 @@ def run_config(args, nodes, torrents, net, port):
         stop(crawl, signal.SIGINT, 120)
         stop(testnet, signal.SIGTERM, 60)
         # The testnet's last status line counts what came from outside it (the crawler).
-        tail = open(err_path, errors="replace").read()
-        m = re.findall(r"external in (\d+) out (\d+)", tail)
-        if m:
-            res["crawler_packets_to_testnet"] = int(m[-1][0])
-            res["testnet_packets_to_crawler"] = int(m[-1][1])
+        into, out = external_packets(err_path)
+        if into is not None:
+            res["crawler_packets_to_testnet"] = into
+            res["testnet_packets_to_crawler"] = out
             if stored:
-                res["crawler_packets_per_torrent"] = round(int(m[-1][0]) / stored, 1)
+                res["crawler_packets_per_torrent"] = round(into / stored, 1)
         good, bad, strangers = verify(args.bitscrape, db, manifest)
         res["verified"], res["mismatched"], res["strangers"] = good, bad, strangers
         return res
