@@ -261,6 +261,13 @@ try {
   await lp.waitForSelector('canvas.heatmap', { timeout: TIMEOUT });
   check(await lp.locator('td.mono', { hasText: '<b>bold</b> "client"' }).count() === 1, 'a hostile client version is literal text');
   check(await lp.locator('main b').count() === 0, 'no element was created from a client version');
+  await lp.waitForSelector('#instances tbody tr', { timeout: TIMEOUT });
+  check(await lp.locator('#instances tbody tr').count() === 2, 'the network page lists the two crawler instances');
+  check(await lp.locator('#instances td', { hasText: 'crawl-a' }).count() === 1 &&
+        await lp.locator('#instances .badge.live').count() === 1 && await lp.locator('#instances .badge.stopped').count() === 1,
+        'each instance with its state');
+  check(await lp.locator('#instances td', { hasText: HOSTILE }).count() === 1 && await lp.locator('main img').count() === 0,
+        'a hostile host name is literal text');
   await lp.waitForTimeout(800);
   await shot(lp, 'network');
   await lp.emulateMedia({ colorScheme: 'dark' });

@@ -56,6 +56,24 @@ int main(int argc, char** argv) {
     }
     const auto pop =
         web::testing::populate(**store, now, opts.count("--fillers") ? std::stoi(opts["--fillers"]) : 40);
+    // Two crawlers share the database: one live, one (with a hostile host name) stopped.
+    for (int i = 0; i < 2; ++i) {
+      storage::InstanceInfo info;
+      info.node_id.bytes[0] = static_cast<std::uint8_t>(0xb0 + i);
+      info.listen = "10.0.0." + std::to_string(i + 1) + ":6881";
+      info.host = i == 0 ? std::string("crawl-a") : std::string(web::testing::kHostileName);
+      info.started = storage::from_unix(now - 3600);
+      auto id = (*store)->register_instance(info);
+      storage::Heartbeat hb;
+      hb.at = storage::from_unix(i == 0 ? now : now - 600);
+      hb.torrents = 1234 + static_cast<std::uint64_t>(i);
+      hb.torrents_per_s = 2.5;
+      hb.stopped = i == 1;
+      if (!id || !(*store)->heartbeat(*id, hb)) {
+        std::fprintf(stderr, "web_fixture: cannot register instances\n");
+        return 1;
+      }
+    }
     nlohmann::json j;
     j["torrents"] = nlohmann::json::array();
     for (const auto& t : pop.torrents) {

@@ -29,17 +29,38 @@ function heatmap(canvas, values, bits) {
   }
 }
 
+// The crawlers sharing this database (docs/deploy.md); null when there are none.
+function instancesCard(inst) {
+  if (!inst || !inst.instances.length) return null;
+  const rows = inst.instances.slice().reverse().map((x) => h('tr', { class: x.id === inst.self ? 'self' : '' },
+    h('td', { class: 'num', text: String(x.id) + (x.id === inst.self ? ' (this one)' : '') }),
+    h('td', {}, h('span', { class: `badge ${x.state}`, text: x.state })),
+    h('td', { text: x.host }),
+    h('td', { class: 'mono hide-sm', text: x.listen }),
+    h('td', { class: 'num', text: fmt.num(x.torrents) }),
+    h('td', { class: 'num hide-sm', text: fmt.rate(x.torrents_per_s) }),
+    h('td', { title: fmt.date(x.last_heartbeat), text: fmt.ago(x.last_heartbeat) })));
+  return h('section', { class: 'card', id: 'instances' },
+    h('h2', {}, h('span', { text: 'Crawler instances' }), h('span', { class: 'muted', text: `${fmt.num(inst.live)} live of ${fmt.num(inst.instances.length)}` })),
+    h('div', { class: 'table-wrap' }, h('table', {},
+      h('thead', {}, h('tr', {}, h('th', { class: 'num', text: 'Id' }), h('th', { text: 'State' }), h('th', { text: 'Host' }),
+        h('th', { class: 'hide-sm', text: 'Listen' }), h('th', { class: 'num', text: 'Torrents' }),
+        h('th', { class: 'num hide-sm', text: 'Rate' }), h('th', { text: 'Last heartbeat' }))),
+      h('tbody', {}, rows))));
+}
+
 export function render(main) {
   const body = h('div', { class: 'stack' }, h('p', { class: 'muted', text: 'Loading…' }));
   main.append(h('div', { class: 'page-head' },
-    h('div', {}, h('h1', { text: 'Network' }), h('p', { class: 'subtitle', text: 'The DHT as this crawler sees it.' }))), body);
+    h('div', {}, h('h1', { text: 'Network' }), h('p', { class: 'subtitle', text: 'The DHT as this crawler sees it, and the crawlers sharing its database.' }))), body);
 
   let timer = 0;
   let charts = [];
   async function load(first) {
     let r;
+    let inst;
     try {
-      r = await api.get('/api/nodes');
+      [r, inst] = await Promise.all([api.get('/api/nodes'), api.get('/api/instances')]);
     } catch (e) {
       fill(body, h('div', { class: 'notice error', role: 'alert', text: e.message }));
       return;
@@ -56,8 +77,9 @@ export function render(main) {
       h('h2', {}, h('span', { text: 'Recently good nodes' }), h('span', { class: 'muted', text: `${fmt.num(r.stored)} stored` })),
       nodesTable);
 
+    const instances = instancesCard(inst);
     if (!r.live) {
-      fill(body, h('p', { class: 'notice', text: 'No crawl is running in this process, so there is no live routing table, keyspace coverage or client census. They appear when the web UI runs inside `bitscrape crawl`.' }), stored);
+      fill(body, instances, h('p', { class: 'notice', text: 'No crawl is running in this process, so there is no live routing table, keyspace coverage or client census. They appear when the web UI runs inside `bitscrape crawl`.' }), stored);
       return;
     }
     const live = r.live;
@@ -89,7 +111,7 @@ export function render(main) {
         h('tbody', {}, clients.map((c) => h('tr', {}, h('td', { class: 'mono', text: c.version }), h('td', { class: 'num', text: fmt.num(c.nodes) })))))) : null);
 
     for (const c of charts) if (c) c.destroy();
-    fill(body, h('div', { class: 'grid cols-2' }, routing, keyspace), h('div', { class: 'grid cols-2' }, census, stored));
+    fill(body, instances, h('div', { class: 'grid cols-2' }, routing, keyspace), h('div', { class: 'grid cols-2' }, census, stored));
     charts = [];
     charts.push(barChart(rtCanvas, labels, live.routing_table.map((t) => ({ label: t.family, data: t.buckets.map((b) => b.nodes) })),
       { xTitle: 'bucket (shared prefix bits)', yTitle: 'nodes' }));
