@@ -68,3 +68,22 @@ def stats(bitscrape, db):
     if code != 0:
         return None
     return json.loads(out)
+
+
+def wrongly_stored(bitscrape, db, manifest):
+    """(names of the manifest's torrents not stored exactly once, correctly and under all their
+    keys; the number of torrent rows): the same check for every backend and crawl test."""
+    rows = export_rows(bitscrape, db)
+    by_key = {}
+    for r in rows:
+        for k in torrent_keys(r):
+            by_key.setdefault(k, []).append(r)
+    wrong = []
+    for t in manifest:
+        got = by_key.get(t["dht_keys"][0], [])
+        if len(got) != 1 or got[0]["name"] != t["name"] or got[0]["total_bytes"] != t["total_bytes"] \
+                or got[0]["file_count"] != t["file_count"] \
+                or any(len(by_key.get(k, [])) != 1 or by_key[k][0] is not got[0] for k in t["dht_keys"]):
+            wrong.append(t["name"])
+    return wrong, len(rows)
+

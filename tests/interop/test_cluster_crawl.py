@@ -80,23 +80,11 @@ class Crawl:
 
 def check_stored(binary, db, swarm, label):
     """Every torrent once and right under all its keys, nothing else; returns the row count."""
-    rows = store_view.export_rows(binary, db)
-    by_key = {}
-    for r in rows:
-        for k in store_view.torrent_keys(r):
-            by_key.setdefault(k, []).append(r)
-    wrong = []
-    for t in swarm.manifest:
-        got = by_key.get(t["dht_keys"][0], [])
-        if len(got) != 1 or got[0]["name"] != t["name"] or got[0]["total_bytes"] != t["total_bytes"] \
-                or got[0]["file_count"] != t["file_count"] \
-                or any(len(by_key.get(k, [])) != 1 or by_key[k][0] is not got[0] for k in t["dht_keys"]):
-            wrong.append(t["name"])
+    wrong, rows = store_view.wrongly_stored(binary, db, swarm.manifest)
     check(not wrong, "%s: every torrent stored once, correctly, under all its keys (%d wrong: %s)" %
           (label, len(wrong), wrong[:3]))
-    check(len(rows) == len(swarm.manifest), "%s: nothing else stored, the liar's data never (%d rows)" %
-          (label, len(rows)))
-    return len(rows)
+    check(rows == len(swarm.manifest), "%s: nothing else stored, the liar's data never (%d rows)" % (label, rows))
+    return rows
 
 
 def wait_all_stored(binary, db, want, limit, swarm):
