@@ -390,55 +390,6 @@ std::string search_query(const ParsedSearch& parsed) {
   return out;
 }
 
-// The numerator of search_relevance() from a document as PostgreSQL prints it
-// ('lexeme':1A,2A 'other':3): 10 per name occurrence (weight A), 1 per path term.
-double document_hits(std::string_view doc, const ParsedSearch& parsed) {
-  double hits = 0;
-  std::size_t i = 0;
-  while (i < doc.size()) {
-    while (i < doc.size() && doc[i] == ' ') ++i;
-    if (i >= doc.size() || doc[i] != '\'') break;
-    ++i;
-    std::string lexeme;
-    while (i < doc.size()) {
-      if (doc[i] == '\'' && i + 1 < doc.size() && doc[i + 1] == '\'') {
-        lexeme.push_back('\'');
-        i += 2;
-      } else if (doc[i] == '\\' && i + 1 < doc.size()) {
-        lexeme.push_back(doc[i + 1]);
-        i += 2;
-      } else if (doc[i] == '\'') {
-        ++i;
-        break;
-      } else {
-        lexeme.push_back(doc[i++]);
-      }
-    }
-    double name = 0, path = 0;
-    if (i < doc.size() && doc[i] == ':') {
-      ++i;
-      while (i < doc.size() && doc[i] != ' ') {
-        while (i < doc.size() && doc[i] >= '0' && doc[i] <= '9') ++i;
-        if (i < doc.size() && doc[i] >= 'A' && doc[i] <= 'D') {
-          (doc[i] == 'A' ? name : path) += 1;
-          ++i;
-        } else {
-          path += 1;
-        }
-        if (i < doc.size() && doc[i] == ',') ++i;
-      }
-    } else {
-      path = 1;
-    }
-    for (std::size_t k = 0; k < parsed.tokens.size(); ++k) {
-      const std::string tok = index_token(parsed.tokens[k]);
-      const bool prefix = parsed.last_is_prefix && k + 1 == parsed.tokens.size();
-      if (prefix ? std::string_view(lexeme).starts_with(tok) : lexeme == tok) hits += 10 * name + path;
-    }
-  }
-  return hits;
-}
-
 constexpr const char* kTorrentColumns =
     "t.id, t.ih_v1, t.ih_v2, t.name, t.total_size, t.piece_length, t.file_count, t.flags, t.discovered_at, "
     "t.fetched_at";
@@ -719,10 +670,26 @@ class PgStore final : public Store {
       // Windowed (see SearchQuery): the newest window+1 candidates with their sort key, ordered
       // here; the extra one tells whether the window cut.
       std::string key;
+      Params p = params;
       switch (sort) {
-        case SortKey::Relevance:
-          key = "t.doc::text, length(t.name)";
+        case SortKey::Relevance: {
+          // search_relevance()'s hits, counted by the server from each candidate's tsvector (10
+          // per weight-A position of a matching lexeme, 1 per other position or position-less
+          // lexeme; each query token counts on its own), so only a number per candidate comes
+          // back instead of its whole document.
+          ArrayParam toks(kTextOid), prefix(kBoolOid);
+          for (std::size_t k = 0; k < parsed.tokens.size(); ++k) {
+            toks.add(std::string_view(index_token(parsed.tokens[k])));
+            prefix.add(parsed.last_is_prefix && k + 1 == parsed.tokens.size());
+          }
+          const std::string a = placeholder(p.size() + 1), b = placeholder(p.size() + 2);
+          p.array(toks, kTextOid).array(prefix, kBoolOid);
+          key = "(SELECT coalesce(sum(CASE WHEN coalesce(cardinality(u.weights), 0) = 0 THEN 1 ELSE "
+                "(SELECT sum(CASE WHEN w = 'A' THEN 10 ELSE 1 END) FROM unnest(u.weights) w) END), 0) "
+                "FROM unnest(t.doc) u JOIN unnest(" + a + "::text[], " + b + "::bool[]) q(tok, pre) "
+                "ON CASE WHEN q.pre THEN starts_with(u.lexeme, q.tok) ELSE u.lexeme = q.tok END), length(t.name)";
           break;
+        }
         case SortKey::Size:
           key = "t.total_size";
           break;
@@ -733,7 +700,6 @@ class PgStore final : public Store {
           key = "t.name";
           break;
       }
-      Params p = params;
       const std::string lim = placeholder(p.size() + 1);
       p.integer(static_cast<std::int64_t>(q.window) + 1);
       auto r =
@@ -745,7 +711,7 @@ class PgStore final : public Store {
       for (int i = 0; i < r->size(); ++i) {
         detail::SearchCandidate c{r->integer(i, 0), 0, {}};
         if (sort == SortKey::Relevance) {
-          c.number = search_relevance(document_hits(r->text(i, 1), parsed),
+          c.number = search_relevance(static_cast<double>(r->integer(i, 1)),
                                       static_cast<std::size_t>(r->integer(i, 2)));
         } else if (sort == SortKey::Name) {
           c.name = r->bytes(i, 1);
