@@ -41,6 +41,7 @@ Node::Impl::SendResult Node::Impl::send_query(Transaction meta, const krpc::Quer
       break;
   }
   if (!budget.available(now)) {
+    ++c.out_budget_waits;
     lookup_wake = std::min(lookup_wake, budget.next_available(now));
     return SendResult::Deferred;
   }
