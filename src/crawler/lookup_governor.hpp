@@ -11,9 +11,9 @@
 //   used    node packets sent per second (every kind: lookups, sampler, replies, table upkeep)
 //   cost    packets per second one running lookup spends: the queries of the lookups that ended
 //           over the lookup-seconds run (Little's law), both sums decayed by `memory` an interval
-//   waited  the node held queries back because its budget's token bucket was empty
 // and moves its limit L:
-//   saturated (waited, or used > target_utilisation x budget):
+//   saturated (used > target_utilisation x budget; waits for the token bucket alone are not:
+//           they come in bursts the bucket absorbs):
 //           L <- min(L, mean running) x min(decrease, target / used)  (at least min_lookups)
 //   L was the bound (a tick had more keys queued than L let start) and the budget has headroom:
 //           L <- L + clamp(gain x headroom / cost, 1, L)  (the headroom in lookups, at most
@@ -78,6 +78,7 @@ class LookupGovernor {
   double cost_pps() const noexcept { return cost_pps_; }  // smoothed; 0 until measured
   std::uint64_t decreases() const noexcept { return decreases_; }
   std::uint64_t increases() const noexcept { return increases_; }
+  std::uint64_t waited_intervals() const noexcept { return waited_intervals_; }  // queries waited
 
  private:
   LookupGovernorConfig cfg_;
@@ -97,6 +98,7 @@ class LookupGovernor {
   double cost_pps_ = 0;
   std::uint64_t decreases_ = 0;
   std::uint64_t increases_ = 0;
+  std::uint64_t waited_intervals_ = 0;
 };
 
 }  // namespace bitscrape::crawler

@@ -206,6 +206,28 @@ TEST(LookupGovernor, SaturationCutsTheLimitToTheFloor) {
   EXPECT_EQ(g.increases(), 0u);
 }
 
+TEST(LookupGovernor, WaitsInBurstsTheBucketAbsorbsDoNotCut) {
+  // Half the budget on average, but every interval some query waited for the token bucket (a
+  // batch of lookups starting at once): the limit keeps growing while it holds keys back.
+  LookupGovernorConfig cfg;
+  cfg.initial_lookups = 8;
+  LookupGovernor g(cfg);
+  dht::TimePoint now{};
+  std::uint64_t waits = 0;
+  std::uint64_t packets = 0;
+  for (int i = 0; i < 20; ++i) {
+    if (g.tick(now, g.limit())) g.control(now, {1000, packets, waits});
+    g.started(g.limit(), true);
+    g.lookup_done(g.limit());
+    packets += 50;  // 500 packets/s
+    waits += 100;
+    now += 100ms;
+  }
+  EXPECT_EQ(g.decreases(), 0u);
+  EXPECT_GT(g.limit(), 8u);
+  EXPECT_GT(g.waited_intervals(), 0u);
+}
+
 TEST(LookupGovernor, WithoutABudgetFigureTheSafetyBoundIsTheLimit) {
   LookupGovernorConfig cfg;
   cfg.max_lookups = 77;
