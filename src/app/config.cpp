@@ -213,7 +213,8 @@ const std::vector<Setting>& table() {
       number<&CrawlConfig::sample_walks>("dht.sample_walks", 0, 1024, "",
                                          "concurrent BEP-51 keyspace walks (0 disables sampling)"),
       number<&CrawlConfig::max_lookups>("dht.max_lookups", 1, 65536, "",
-                                        "concurrent DHT lookups (get_peers for new infohashes, find_node)"),
+                                        "upper bound on concurrent get_peers lookups for new infohashes; how many "
+                                        "run follows the packet budget and the fetcher's free connections"),
       number<&CrawlConfig::max_connections>("fetch.max_connections", 0, 1e6, "--max-connections",
                                             "concurrent metadata (peer wire) connections"),
       number<&CrawlConfig::max_connections_per_ip>("fetch.max_connections_per_ip", 1, 1e6, "",

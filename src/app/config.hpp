@@ -45,7 +45,7 @@ struct CrawlConfig {
   double packet_budget = 1000;        // outgoing packets/s, all kinds together
   std::vector<std::string> keyspace;  // hex prefixes the sampler walks (empty: all)
   std::size_t sample_walks = 4;       // concurrent BEP-51 keyspace walks
-  std::size_t max_lookups = 64;       // concurrent DHT lookups (get_peers, find_node)
+  std::size_t max_lookups = 512;      // safety bound on concurrent get_peers lookups (the budget decides)
 
   // [fetch]
   std::size_t max_connections = 1000;  // concurrent metadata connections

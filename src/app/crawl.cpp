@@ -119,6 +119,13 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     return fetcher->add(ih, peers, priority);
   }
   std::size_t fetch_backlog() const override { return fetcher->pending(); }
+  std::size_t fetch_capacity() const override {
+    return cfg.max_connections > 0 ? cfg.max_connections : std::numeric_limits<std::size_t>::max();
+  }
+  crawler::BudgetSample budget() const override {
+    const auto c = node->counters();
+    return {cfg.packet_budget, c.packets_out, c.out_budget_waits};
+  }
   std::vector<bool> claim(std::span<const InfoHash> keys) override { return cluster->claim(keys, env.wall()); }
   void record(storage::StoreWriter::Record r) override {
     if (peers_csv.is_open()) {

@@ -20,8 +20,16 @@ storage::Source to_source(dht::InfohashSource s) {
 }
 }  // namespace
 
+namespace {
+LookupGovernorConfig governor_config(const PipelineConfig& c) {
+  auto g = c.governor;
+  g.max_lookups = c.max_lookups;
+  return g;
+}
+}  // namespace
+
 Pipeline::Pipeline(PipelineEnv& env, PipelineConfig config)
-    : env_(env), config_(config), known_(config.known_capacity) {}
+    : env_(env), config_(config), known_(config.known_capacity), governor_(governor_config(config)) {}
 
 int Pipeline::source_priority(storage::Source s) noexcept {
   // An announce means a peer is downloading or seeding it right now, and gives us that peer;
@@ -171,6 +179,7 @@ void Pipeline::on_lookup_done(const dht::LookupResult& r) {
   if (a == active_.end()) return;
   const InfoHash ih = a->second;
   active_.erase(a);
+  governor_.lookup_done(r.queried);
   auto it = entries_.find(ih);
   if (it == entries_.end()) return;
   Entry& e = it->second;
@@ -273,15 +282,26 @@ dht::TimePoint Pipeline::tick(dht::TimePoint now) {
     }
     unchecked_.erase(unchecked_.begin(), unchecked_.begin() + static_cast<std::ptrdiff_t>(n));
   }
-  // 2. Leases: keys in flight keep theirs; the keys about to be looked up are claimed again
+  // 2. How many lookups: as many as the budget carries and the fetch engine can take (lookups
+  // running + its backlog within its capacity).
+  if (governor_.tick(now, active_.size())) governor_.control(now, env_.budget());
+  const std::size_t backlog = env_.fetch_backlog();
+  const std::size_t capacity = env_.fetch_capacity();
+  const std::size_t room = capacity > backlog ? capacity - backlog : 0;
+  const std::size_t limit = governor_.limit(room);
+  counters_.lookup_limit = limit;
+  counters_.lookup_limit_cuts = governor_.decreases();
+  counters_.lookup_limit_rises = governor_.increases();
+  // 3. Leases: keys in flight keep theirs; the keys about to be looked up are claimed again
   // when theirs is half gone (they may have waited in the queue for long).
   if (wall >= next_renewal_) {
     next_renewal_ = wall + config_.lease / 4;
     renew_in_flight(wall);
   }
-  if (config_.fetching) renew_queue_head(wall);
-  // 3. Lookups for the best queued keys, while the fetch engine keeps up.
-  while (config_.fetching && !queue_.empty() && active_.size() < config_.max_lookups &&
+  if (config_.fetching) renew_queue_head(wall, limit);
+  // 4. Lookups for the best queued keys.
+  bool refused = false;
+  while (config_.fetching && !queue_.empty() && active_.size() < limit &&
          env_.fetch_backlog() < config_.max_fetch_backlog) {
     const auto top = *queue_.begin();
     const InfoHash ih = top.second;
@@ -292,6 +312,7 @@ dht::TimePoint Pipeline::tick(dht::TimePoint now) {
     const auto id = env_.start_get_peers(ih, now, holders);
     if (id == dht::kNoLookup) {
       ++counters_.lookups_refused;
+      refused = true;
       break;
     }
     queue_.erase(queue_.begin());
@@ -300,6 +321,10 @@ dht::TimePoint Pipeline::tick(dht::TimePoint now) {
     e.looked_up = true;
     active_.emplace(id, ih);
   }
+  // The governor's own limit held keys back (not the fetcher, the node or a pause).
+  const bool bound = config_.fetching && !refused && !queue_.empty() && active_.size() >= governor_.limit() &&
+                     backlog < config_.max_fetch_backlog && governor_.limit() <= room;
+  governor_.started(active_.size(), bound);
   const bool more = !unchecked_.empty();
   return more ? now : now + kIdleTick;
 }
@@ -338,8 +363,8 @@ void Pipeline::renew_in_flight(storage::UnixTime now) {
   if (!due.empty()) renew(std::move(due));
 }
 
-void Pipeline::renew_queue_head(storage::UnixTime now) {
-  const std::size_t room = config_.max_lookups > active_.size() ? config_.max_lookups - active_.size() : 0;
+void Pipeline::renew_queue_head(storage::UnixTime now, std::size_t limit) {
+  const std::size_t room = limit > active_.size() ? limit - active_.size() : 0;
   std::vector<InfoHash> due;
   std::size_t seen = 0;
   for (auto it = queue_.begin(); it != queue_.end() && seen < room; ++it, ++seen) {

@@ -4,9 +4,10 @@
 //   infohash seen (BEP-51 sample, get_peers / announce_peer query we received)
 //     -> first time this run? record a sighting; already fetched (memory or database)? stop
 //     -> lookup queue (priority: announced > asked for > sampled, raised by repeat sightings)
-//     -> get_peers through the node (bounded concurrency): a sampled key is asked of the node
-//        whose sample showed it (it stores the key's peers), a full lookup only when that node
-//        gives none; peers collected (bounded)
+//     -> get_peers through the node: a sampled key is asked of the node whose sample showed it
+//        (it stores the key's peers), a full lookup only when that node gives none; peers
+//        collected (bounded). How many run at once follows the packet budget and what lookups
+//        cost, and the fetcher's free room (LookupGovernor), under a safety bound
 //     -> fetch queue (FetchService; priority grows with the peer count)
 //     -> verified metadata parsed -> TorrentRecord (+ files) stored; a hybrid once, both keys
 //        marked fetched; failures recorded as attempts (the database decides retries).
@@ -27,11 +28,13 @@
 #include "common/id160.hpp"
 #include "crawler/fetch_scheduler.hpp"
 #include "crawler/known_set.hpp"
+#include "crawler/lookup_governor.hpp"
 #include "dht/node.hpp"
 #include "storage/records.hpp"
 #include "storage/store_writer.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <set>
 #include <span>
 #include <unordered_map>
@@ -52,6 +55,12 @@ class PipelineEnv {
   virtual bool fetch(const InfoHash& ih, std::span<const Endpoint> peers, int priority) = 0;
   // Infohashes queued or in flight in the fetch engine.
   virtual std::size_t fetch_backlog() const = 0;
+  // Infohashes the fetch engine can work on at once (its connections); lookups stop while
+  // lookups running + fetch_backlog() reach it. Unbounded by default.
+  virtual std::size_t fetch_capacity() const { return std::numeric_limits<std::size_t>::max(); }
+  // The node's outgoing budget and packet counters, for the LookupGovernor. The default (no
+  // budget known) leaves the number of lookups at PipelineConfig::max_lookups.
+  virtual BudgetSample budget() const { return {}; }
   // For each key: may this crawler work on it? False when its torrent is stored already, or
   // when another crawler sharing the database holds it (storage::Store::claim); true leases
   // the key to us for PipelineConfig::lease. Claiming a key again renews its lease.
@@ -63,7 +72,8 @@ class PipelineEnv {
 };
 
 struct PipelineConfig {
-  std::size_t max_lookups = 48;            // concurrent get_peers lookups we start
+  std::size_t max_lookups = 512;           // safety bound on concurrent get_peers lookups
+  LookupGovernorConfig governor;           // how many run (its max_lookups is the one above)
   std::size_t max_lookup_queue = 200'000;  // infohashes waiting for a lookup
   std::size_t max_fetch_backlog = 20'000;  // don't start lookups while this many wait to fetch
   std::size_t peers_per_infohash = 20;
@@ -90,6 +100,9 @@ struct PipelineConfig {
   X(lookup_queue_drops, counter) /* queue full: left Pending in the database */                 \
   X(lookups_started, counter)                                                                   \
   X(lookups_refused, counter)    /* the node had no room; retried later */                      \
+  X(lookup_limit, gauge)         /* lookups that may run at once (LookupGovernor) */            \
+  X(lookup_limit_cuts, counter)  /* the budget was saturated: fewer lookups */                  \
+  X(lookup_limit_rises, counter) /* headroom while the limit held keys back: more */            \
   X(lookups_no_peers, counter)                                                                  \
   X(peers_found, counter)                                                                       \
   X(fetches_queued, counter)                                                                    \
@@ -137,6 +150,9 @@ class Pipeline : public dht::Observer {
   const PipelineCounters& counters() const noexcept { return counters_; }
   std::size_t lookup_queue() const noexcept { return queue_.size(); }
   std::size_t lookups_active() const noexcept { return active_.size(); }
+  // How many lookups may run at once now (the governor's limit, bounded by the fetcher's room).
+  std::size_t lookup_limit() const noexcept { return counters_.lookup_limit; }
+  const LookupGovernor& governor() const noexcept { return governor_; }
   std::size_t unchecked() const noexcept { return unchecked_.size(); }
   const KnownSet& known() const noexcept { return known_; }
 
@@ -167,12 +183,13 @@ class Pipeline : public dht::Observer {
   // Claims `keys` again; forgets those refused (counted lost). Returns how many were kept.
   std::size_t renew(std::vector<InfoHash> keys);
   void renew_in_flight(storage::UnixTime now);
-  void renew_queue_head(storage::UnixTime now);
+  void renew_queue_head(storage::UnixTime now, std::size_t limit);  // `limit`: lookups allowed
   static int source_priority(storage::Source s) noexcept;
 
   PipelineEnv& env_;
   PipelineConfig config_;
   KnownSet known_;
+  LookupGovernor governor_;
   std::unordered_map<InfoHash, Entry, Id160Hash> entries_;  // queued, checking, looking up, fetching
   std::vector<InfoHash> unchecked_;                         // new keys awaiting the database check
   std::set<QueueKey> queue_;                                // checked, waiting for a lookup

@@ -27,6 +27,8 @@ namespace bitscrape::dht {
   /* client side */                                                                                                 \
   X(timeouts, counter) X(retries, counter) X(lookups_started, counter) X(lookups_completed, counter)                \
   X(lookups_refused, counter) X(peers_found, counter) X(announces_sent, counter)                                    \
+  /* a query found the outgoing budget empty and waits (counted per attempt: a saturation signal) */               \
+  X(out_budget_waits, counter)                                                                                      \
   /* get_peers asked of the key's holders first: ended there with peers / went on to a full lookup */               \
   X(lookups_direct_hits, counter) X(lookups_direct_misses, counter)                                                 \
   /* server side */                                                                                                 \

@@ -224,6 +224,7 @@ TEST(Pipeline, LeasesAreRenewedInFlightAndBeforeALookupAfterWaiting) {
   FakeEnv env;
   PipelineConfig cfg;
   cfg.max_lookups = 1;
+  cfg.governor.min_lookups = 1;  // one lookup at a time, whatever the budget
   cfg.lease = std::chrono::seconds(600);
   Pipeline p(env, cfg);
   p.on_infohash_seen(key(1), InfohashSource::Sample, peer(1));
@@ -256,6 +257,7 @@ TEST(Pipeline, ARenewalRefusedLetsTheKeyGo) {
   FakeEnv env;
   PipelineConfig cfg;
   cfg.max_lookups = 1;
+  cfg.governor.min_lookups = 1;  // one lookup at a time, whatever the budget
   Pipeline p(env, cfg);
   p.on_infohash_seen(key(1), InfohashSource::Sample, peer(1));
   p.on_infohash_seen(key(2), InfohashSource::Sample, peer(1));
