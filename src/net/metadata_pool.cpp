@@ -1,11 +1,7 @@
 #include "net/metadata_pool.hpp"
 
-#include "net/address.hpp"
-
-#include <asio/connect.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/write.hpp>
+#include "net/tcp_transport.hpp"
+#include "net/wire_driver.hpp"
 
 #include <cstring>
 
@@ -21,18 +17,13 @@ std::uint64_t splitmix(std::uint64_t& s) {
 }  // namespace
 
 struct MetadataPool::Conn {
-  Conn(asio::io_context& io, const peerwire::FetcherConfig& cfg, const InfoHash& h, const peerwire::PeerId& id,
-       const Endpoint& p)
-      : socket(io), timer(io), fetcher(cfg, h, id), ih(h), peer(p) {}
-  asio::ip::tcp::socket socket;
-  asio::steady_timer timer;
+  Conn(const peerwire::FetcherConfig& cfg, const InfoHash& h, const peerwire::PeerId& id, const Endpoint& p)
+      : fetcher(cfg, h, id), machine(fetcher), ih(h), peer(p) {}
   peerwire::MetadataFetcher fetcher;
+  WireMachineOf<peerwire::MetadataFetcher> machine;
   InfoHash ih;
   Endpoint peer;
-  std::string writing;  // bytes handed to async_write (must stay alive until it completes)
-  std::string pending;  // produced while a write was in flight
-  bool connected = false;
-  bool finished = false;
+  std::shared_ptr<WireDriver> driver;
 };
 
 MetadataPool::MetadataPool(asio::io_context& io, MetadataPoolConfig config, Callback on_done, std::uint64_t seed)
@@ -57,115 +48,30 @@ bool MetadataPool::start(const InfoHash& ih, const Endpoint& peer) {
     std::memcpy(random.data() + i, &r, std::min<std::size_t>(8, random.size() - i));
   }
   const auto id = peerwire::make_peer_id(config_.peer_id_prefix, random);
-  auto c = std::make_shared<Conn>(io_, config_.fetcher, ih, id, peer);
+  auto c = std::make_shared<Conn>(config_.fetcher, ih, id, peer);
   conns_.emplace(c.get(), c);
   ++per_ip_[peer.ip];
   ++counters_.connections_started;
   counters_.peak_connections = std::max(counters_.peak_connections, conns_.size());
 
-  c->timer.expires_after(config_.connect_timeout);
-  c->timer.async_wait([this, c](std::error_code ec) {
-    if (ec || c->connected || c->finished) return;
-    c->fetcher.on_connect_failed("connect timed out");
-    finish(c);
-  });
-  c->socket.async_connect(to_asio_tcp(peer), [this, c](std::error_code ec) {
-    if (c->finished) return;
-    if (ec) {
-      c->fetcher.on_connect_failed(ec.message());
-      finish(c);
-      return;
-    }
-    on_connected(c);
-  });
+  WireDriverOptions opts;
+  opts.bytes_in = &counters_.bytes_in;
+  opts.bytes_out = &counters_.bytes_out;
+  opts.on_connected = [this] { ++counters_.connected; };
+  auto transport = TcpTransport::outgoing(io_, peer, config_.connect_timeout, rx_);
+  c->driver = std::make_shared<WireDriver>(io_, std::move(transport), c->machine, std::move(opts),
+                                           [this, raw = c.get()] { finish(raw); });
+  c->driver->start();
   return true;
 }
 
-void MetadataPool::on_connected(const std::shared_ptr<Conn>& c) {
-  c->connected = true;
-  ++counters_.connected;
-  std::error_code ec;
-  c->socket.non_blocking(true, ec);
-  c->socket.set_option(asio::ip::tcp::no_delay(true), ec);
-  c->fetcher.start(std::chrono::steady_clock::now());
-  pump(c);
-  if (!c->finished) arm_read(c);
-}
-
-void MetadataPool::arm_read(const std::shared_ptr<Conn>& c) {
-  c->socket.async_wait(asio::socket_base::wait_read, [this, c](std::error_code ec) {
-    if (c->finished) return;
-    if (ec) {
-      c->fetcher.on_peer_closed();
-      finish(c);
-      return;
-    }
-    // Drain what the kernel holds into the shared buffer, feeding the fetcher chunk by chunk.
-    for (;;) {
-      std::error_code rec;
-      const std::size_t n = c->socket.read_some(asio::buffer(rx_), rec);
-      if (rec == asio::error::would_block) break;
-      if (rec || n == 0) {
-        c->fetcher.on_peer_closed();
-        break;
-      }
-      counters_.bytes_in += n;
-      c->fetcher.on_bytes(std::string_view(rx_.data(), n), std::chrono::steady_clock::now());
-      if (c->fetcher.done()) break;
-    }
-    pump(c);
-    if (!c->finished) arm_read(c);
-  });
-}
-
-// Sends what the fetcher produced, re-arms its deadline, and finishes it when done.
-void MetadataPool::pump(const std::shared_ptr<Conn>& c) {
-  if (c->finished) return;
-  c->pending += c->fetcher.take_output();
-  write_next(c);
-  if (c->fetcher.done()) {
-    finish(c);
-    return;
-  }
-  arm_timer(c);
-}
-
-// One async_write at a time; what the fetcher produces meanwhile waits in `pending`.
-void MetadataPool::write_next(const std::shared_ptr<Conn>& c) {
-  if (!c->writing.empty() || c->pending.empty() || c->finished) return;
-  c->writing.swap(c->pending);
-  counters_.bytes_out += c->writing.size();
-  asio::async_write(c->socket, asio::buffer(c->writing), [this, c](std::error_code ec, std::size_t) {
-    c->writing.clear();
-    if (c->finished) return;
-    if (ec) {
-      c->fetcher.on_peer_closed();
-      finish(c);
-      return;
-    }
-    write_next(c);
-  });
-}
-
-void MetadataPool::arm_timer(const std::shared_ptr<Conn>& c) {
-  const auto deadline = c->fetcher.next_deadline();
-  if (deadline == peerwire::kNever) return;
-  c->timer.expires_at(deadline);
-  c->timer.async_wait([this, c](std::error_code ec) {
-    if (ec || c->finished) return;
-    c->fetcher.tick(std::chrono::steady_clock::now());
-    pump(c);
-  });
-}
-
-void MetadataPool::finish(const std::shared_ptr<Conn>& c) {
-  if (c->finished) return;
-  c->finished = true;
-  std::error_code ec;
-  c->socket.close(ec);
-  c->timer.cancel();
-  if (auto it = per_ip_.find(c->peer.ip); it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
-  conns_.erase(c.get());
+// The driver is done with the connection: release its caps, report the result.
+void MetadataPool::finish(Conn* raw) {
+  const auto it = conns_.find(raw);
+  if (it == conns_.end()) return;
+  const auto c = it->second;  // alive until the callback returns
+  conns_.erase(it);
+  if (auto ip = per_ip_.find(c->peer.ip); ip != per_ip_.end() && --ip->second == 0) per_ip_.erase(ip);
   auto result = c->fetcher.take_result();
   if (std::holds_alternative<peerwire::FetchSuccess>(result)) {
     ++counters_.peer_succeeded;
@@ -179,14 +85,7 @@ void MetadataPool::stop() {
   std::vector<std::shared_ptr<Conn>> all;
   all.reserve(conns_.size());
   for (auto& [p, c] : conns_) all.push_back(c);
-  for (auto& c : all) {
-    if (!c->connected) {
-      c->fetcher.on_connect_failed("stopped");
-    } else {
-      c->fetcher.on_peer_closed();
-    }
-    finish(c);
-  }
+  for (auto& c : all) c->driver->stop("stopped");
 }
 
 }  // namespace bitscrape::net

@@ -1,11 +1,12 @@
 // MetadataPool: runs peerwire::MetadataFetcher state machines over real TCP connections.
 //
-// One asio io_context thread drives every connection: connect (with a deadline), then each
-// readable event reads what the kernel has into ONE buffer shared by all connections (the event
-// loop handles one connection at a time, so a per-connection receive buffer would only waste
-// memory) and hands it to the connection's fetcher; output is written as the fetcher produces it;
-// one timer per connection is re-armed to the fetcher's next deadline. When a fetcher is done the
-// socket is closed and the callback gets the result.
+// One asio io_context thread drives every connection, each a net::WireDriver over a
+// net::TcpTransport: connect (with a deadline), then each readable event reads what the kernel
+// has into ONE buffer shared by all connections (the event loop handles one connection at a
+// time, so a per-connection receive buffer would only waste memory) and hands it to the
+// connection's fetcher; output is written as the fetcher produces it; one timer per connection
+// is re-armed to the fetcher's next deadline. When a fetcher is done the socket is closed and
+// the callback gets the result.
 //
 // Caps: max_connections in total and max_per_ip per peer address; start() refuses (returns
 // false) beyond them, and the caller (crawler::FetchScheduler) keeps the queue. Memory per open
@@ -79,12 +80,7 @@ class MetadataPool {
 
  private:
   struct Conn;
-  void on_connected(const std::shared_ptr<Conn>& c);
-  void arm_read(const std::shared_ptr<Conn>& c);
-  void pump(const std::shared_ptr<Conn>& c);
-  void write_next(const std::shared_ptr<Conn>& c);
-  void arm_timer(const std::shared_ptr<Conn>& c);
-  void finish(const std::shared_ptr<Conn>& c);
+  void finish(Conn* c);
 
   asio::io_context& io_;
   MetadataPoolConfig config_;

@@ -2,11 +2,12 @@
 //
 // One listener per seeding address serves every torrent the catalog assigns to it; each accepted
 // connection runs one sans-I/O Seeder (the accepting side: it waits for the peer's handshake,
-// looks the infohash up, answers ut_metadata requests). The adapter follows net::MetadataPool:
-// one receive buffer shared by all connections (the loop serves one at a time), one write in
-// flight per connection with what the seeder produces meanwhile queued behind it, one timer per
-// connection armed to the seeder's next deadline (idle, lifetime, drip) — or, first, to the end
-// of the connection's hold when SeederHostConfig::hold is set.
+// looks the infohash up, answers ut_metadata requests). Each connection is a net::WireDriver (the
+// loop net::MetadataPool uses too) over a net::TcpTransport: one receive buffer shared by all
+// connections (the loop serves one at a time), one write in flight per connection with what the
+// seeder produces meanwhile queued behind it, one timer per connection armed to the seeder's next
+// deadline (idle, lifetime, drip) — or, first, to the end of the connection's hold when
+// SeederHostConfig::hold is set; a seeder that is done gets kFlushGrace for its last bytes.
 //
 // A listener may misbehave on purpose through its peerwire::SeederBehavior (the testnet's liars
 // corrupt a piece, its slow peers drip); the behavior object must outlive the host.
@@ -25,6 +26,7 @@
 #include "common/endpoint.hpp"
 #include "common/id160.hpp"
 #include "common/result.hpp"
+#include "net/transport.hpp"
 #include "peerwire/seeder.hpp"
 
 #include <asio/io_context.hpp>
@@ -35,6 +37,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -97,12 +100,9 @@ class SeederHost {
   struct Conn;
   void accept_next(const std::shared_ptr<Listener>& l);
   void start(const std::shared_ptr<Listener>& l, asio::ip::tcp::socket socket);
-  void begin(const std::shared_ptr<Conn>& c);
-  void arm_read(const std::shared_ptr<Conn>& c);
-  void pump(const std::shared_ptr<Conn>& c);
-  void write_next(const std::shared_ptr<Conn>& c);
-  void arm_timer(const std::shared_ptr<Conn>& c);
-  void finish(const std::shared_ptr<Conn>& c);
+  void serve(std::uint32_t listener, const peerwire::SeederConfig& config, std::optional<IpAddress> peer,
+             std::shared_ptr<net::Transport> transport);
+  void finish(Conn* c);
 
   asio::io_context& io_;
   SeederHostConfig config_;
