@@ -55,6 +55,15 @@ struct SeederHost::Conn {
   std::shared_ptr<net::WireDriver> driver;
 };
 
+struct SeederHost::UtpListener {
+  UtpListener(asio::io_context& io, net::DatagramOut& out, net::UtpSocketConfig cfg, std::uint64_t seed,
+              std::uint32_t i, const peerwire::SeederConfig& c)
+      : socket(io, out, std::move(cfg), seed), id(i), config(c) {}
+  net::UtpSocket socket;
+  std::uint32_t id;
+  peerwire::SeederConfig config;  // with this listener's behavior
+};
+
 SeederHost::SeederHost(asio::io_context& io, SeederHostConfig config, MetadataCatalog& catalog)
     : io_(io),
       config_(std::move(config)),
@@ -88,6 +97,29 @@ Result<Endpoint, std::string> SeederHost::listen(const Endpoint& at, std::uint32
   listeners_.push_back(l);
   accept_next(l);
   return ec ? at : net::from_asio(local);
+}
+
+net::UtpSocket& SeederHost::listen_utp(std::uint32_t id, const peerwire::SeederBehavior* behavior,
+                                       net::DatagramOut& out) {
+  auto cfg = config_.seeder;
+  cfg.behavior = behavior;
+  net::UtpSocketConfig ucfg;
+  ucfg.max_connections = config_.max_connections;
+  auto l = std::make_unique<UtpListener>(io_, out, ucfg, 0x5EED'0000'0000'0000ull + id, id, cfg);
+  auto* raw = l.get();
+  l->socket.listen([this, raw](std::shared_ptr<net::Transport> t, const Endpoint& from) {
+    ++counters_.accepted;
+    ++counters_.utp_accepted;
+    if (closed_ || conns_.size() >= config_.max_connections) {
+      ++counters_.refused_cap;
+      t->close();
+      return;
+    }
+    serve(raw->id, raw->config, from.ip, std::move(t));
+  });
+  if (closed_) l->socket.close();
+  utp_listeners_.push_back(std::move(l));
+  return raw->socket;
 }
 
 void SeederHost::accept_next(const std::shared_ptr<Listener>& l) {
@@ -167,6 +199,7 @@ void SeederHost::close() {
   all.reserve(conns_.size());
   for (auto& [p, c] : conns_) all.push_back(c);
   for (auto& c : all) c->driver->stop("host closed");
+  for (auto& l : utp_listeners_) l->socket.close();
 }
 
 }  // namespace bitscrape::testnet

@@ -9,6 +9,11 @@
 // deadline (idle, lifetime, drip) — or, first, to the end of the connection's hold when
 // SeederHostConfig::hold is set; a seeder that is done gets kFlushGrace for its last bytes.
 //
+// uTP: listen_utp() serves a listener over uTP as well (or only), on a UDP socket the caller
+// owns (the testnet's node at that address: one port for DHT and uTP, as clients do). The
+// caller hands that socket's uTP datagrams to the returned net::UtpSocket; accepted streams run
+// the same Seeder behind the same net::WireDriver, under the same max_connections.
+//
 // A listener may misbehave on purpose through its peerwire::SeederBehavior (the testnet's liars
 // corrupt a piece, its slow peers drip); the behavior object must outlive the host.
 //
@@ -27,6 +32,7 @@
 #include "common/id160.hpp"
 #include "common/result.hpp"
 #include "net/transport.hpp"
+#include "net/utp_socket.hpp"
 #include "peerwire/seeder.hpp"
 
 #include <asio/io_context.hpp>
@@ -74,6 +80,7 @@ struct SeederHostCounters {
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   std::size_t peak_connections = 0;
+  std::uint64_t utp_accepted = 0;  // of `accepted`, over uTP
 };
 
 class SeederHost {
@@ -87,6 +94,10 @@ class SeederHost {
   // `behavior` says (nullptr: honest). Returns the bound endpoint (port 0 picks one).
   Result<Endpoint, std::string> listen(const Endpoint& at, std::uint32_t id,
                                        const peerwire::SeederBehavior* behavior);
+
+  // Serves listener `id` over uTP too, with `behavior`: feed the returned socket the uTP
+  // datagrams of the address; it answers through `out`, which must outlive the host.
+  net::UtpSocket& listen_utp(std::uint32_t id, const peerwire::SeederBehavior* behavior, net::DatagramOut& out);
 
   // Stops accepting and closes every connection.
   void close();
@@ -108,6 +119,8 @@ class SeederHost {
   SeederHostConfig config_;
   MetadataCatalog& catalog_;
   std::vector<std::shared_ptr<Listener>> listeners_;
+  struct UtpListener;
+  std::vector<std::unique_ptr<UtpListener>> utp_listeners_;
   std::unordered_map<Conn*, std::shared_ptr<Conn>> conns_;
   std::vector<char> rx_;
   std::shared_ptr<bool> alive_;
