@@ -88,7 +88,8 @@ class Peer {
 
  private:
   struct Served {
-    explicit Served(const peerwire::MetadataSource& s) : seeder(peerwire::SeederConfig{}, s), machine(seeder) {}
+    explicit Served(const peerwire::MetadataSource& s)
+        : seeder(peerwire::SeederConfig{}, s), machine(seeder) {}
     peerwire::Seeder seeder;
     WireMachineOf<peerwire::Seeder> machine;
     std::shared_ptr<WireDriver> driver;
@@ -122,10 +123,10 @@ class Peer {
 
 struct Fetch {
   explicit Fetch(asio::io_context& io, MetadataPoolConfig cfg = {})
-      : udp(io), pool(
-                     io, std::move(cfg),
-                     [this](const InfoHash&, const Endpoint&, peerwire::FetchResult r) { result = std::move(r); },
-                     5) {
+      : udp(io),
+        pool(
+            io, std::move(cfg),
+            [this](const InfoHash&, const Endpoint&, peerwire::FetchResult r) { result = std::move(r); }, 5) {
     EXPECT_FALSE(udp.open(*Endpoint::parse("127.0.0.1:0")));
     udp.start([](std::span<const Datagram>) {});
   }
@@ -228,7 +229,8 @@ TEST(MetadataPool, StopEndsAPeerMidFallbackWithOneResult) {
   const auto info = info_dict();
   Peer peer(io, info, /*utp=*/false, /*tcp=*/true, /*silent=*/true);
   int results = 0;
-  MetadataPool pool(io, {}, [&](const InfoHash&, const Endpoint&, peerwire::FetchResult) { ++results; }, 3);
+  MetadataPool pool(
+      io, {}, [&](const InfoHash&, const Endpoint&, peerwire::FetchResult) { ++results; }, 3);
   UdpSocket udp(io);
   ASSERT_FALSE(udp.open(*Endpoint::parse("127.0.0.1:0")));
   udp.start([](std::span<const Datagram>) {});
