@@ -79,6 +79,28 @@ void MetadataPool::attach_udp(UdpSocket& udp) {
   utp_.push_back(std::move(u));
 }
 
+const MetadataPoolCounters& MetadataPool::counters() const noexcept {
+  auto& c = counters_;
+  c.udp_krpc_in = c.udp_utp_in = c.udp_unknown_in = 0;
+  c.utp_bad_datagrams = c.utp_unknown_connection = c.utp_refused_syn = 0;
+  c.utp_timeouts = c.utp_peer_resets = c.utp_retransmits = c.utp_sockets_connections = 0;
+  for (const auto& u : utp_) {
+    const auto& d = u->udp.counters();
+    c.udp_krpc_in += d.krpc_in;
+    c.udp_utp_in += d.utp_in;
+    c.udp_unknown_in += d.unknown_in;
+    const auto& t = u->socket.counters();
+    c.utp_bad_datagrams += t.bad_datagrams;
+    c.utp_unknown_connection += t.unknown_connection;
+    c.utp_refused_syn += t.refused_syn;
+    c.utp_timeouts += t.timeouts;
+    c.utp_peer_resets += t.peer_resets;
+    c.utp_retransmits += t.retransmits;
+    c.utp_sockets_connections += t.connections;
+  }
+  return c;
+}
+
 UtpSocket* MetadataPool::utp_for(const Endpoint& peer) const {
   for (const auto& u : utp_) {
     if (u->v6 == !peer.ip.is_v4()) return &u->socket;

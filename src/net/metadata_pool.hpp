@@ -72,6 +72,17 @@ struct MetadataPoolConfig {
   X(peer_failed, counter)                                                      \
   X(refused_cap, counter) /* start() refused: global or per-IP cap */          \
   X(bytes_in, counter)                                                         \
+  /* the uTP sockets and the UDP demultiplexer of the attached sockets, summed: */ \
+  X(udp_krpc_in, counter)                                                      \
+  X(udp_utp_in, counter)                                                       \
+  X(udp_unknown_in, counter) /* neither KRPC nor uTP: dropped */               \
+  X(utp_bad_datagrams, counter)                                                \
+  X(utp_unknown_connection, counter)                                           \
+  X(utp_refused_syn, counter)                                                  \
+  X(utp_timeouts, counter)                                                     \
+  X(utp_peer_resets, counter)                                                  \
+  X(utp_retransmits, counter)                                                  \
+  X(utp_sockets_connections, gauge) /* open and closing uTP connections */     \
   X(bytes_out, counter)                                                        \
   X(peak_connections, gauge)
 
@@ -103,7 +114,8 @@ class MetadataPool {
   void attach_udp(UdpSocket& udp);
 
   std::size_t active() const noexcept { return conns_.size(); }
-  const MetadataPoolCounters& counters() const noexcept { return counters_; }
+  // Refreshes the uTP and UDP sums first (cheap: one pass over the attached sockets).
+  const MetadataPoolCounters& counters() const noexcept;
   const MetadataPoolConfig& config() const noexcept { return config_; }
 
  private:
@@ -124,7 +136,7 @@ class MetadataPool {
   std::vector<std::unique_ptr<Utp>> utp_;
   bool stopping_ = false;
   std::shared_ptr<char> alive_ = std::make_shared<char>();  // posted reports check it
-  MetadataPoolCounters counters_;
+  mutable MetadataPoolCounters counters_;
 };
 
 }  // namespace bitscrape::net

@@ -172,6 +172,9 @@ TEST(MetadataPool, ResetUtpFallsBackToTcpAtOnce) {
   EXPECT_EQ(f.pool.counters().tcp_started, 1u);
   EXPECT_EQ(f.pool.counters().fallbacks, 1u);
   EXPECT_EQ(f.pool.counters().connections_started, 1u);  // one peer, one slot
+  EXPECT_EQ(f.pool.counters().utp_peer_resets, 1u);      // summed from the uTP socket
+  EXPECT_EQ(f.pool.counters().udp_utp_in, 1u);           // the ST_RESET, through the demultiplexer
+  EXPECT_EQ(f.pool.counters().udp_krpc_in, 0u);
 }
 
 TEST(MetadataPool, SilentUtpFallsBackToTcpAfterTheSynTimeout) {
