@@ -14,19 +14,24 @@
 //       overlap), then served by an honest peerwire::Seeder. Prints "READY" when listening;
 //       runs until SIGINT/SIGTERM or --duration seconds, then prints its counters.
 //
-//   bench_fetch fetch --manifest FILE [--connections C] [--max-per-ip K] [--limit M]
+//       --utp 1: every listener also serves uTP (BEP-29) on a UDP socket of its address and port.
+//
+//   bench_fetch fetch --manifest FILE [--connections C] [--max-per-ip K] [--limit M] [--transport utp|tcp]
 //       Queues every line of FILE into one crawler::FetchService (one attempt per infohash, the
 //       manifest's peer the only candidate), runs it to completion and prints one line of
 //       key=value figures: verified metadata/s, peak concurrent connections
 //       (MetadataPoolCounters::peak_connections), peak RSS (VmHWM), and RSS per connection:
 //       (VmRSS sampled when the most connections were open − VmRSS before the first connect)
 //       / connections open at that sample; and the worst such ratio over every 10 ms sample taken
-//       while ≥ 2,000 connections were open (includes metadata being assembled).
+//       while ≥ 2,000 connections were open (includes metadata being assembled). With
+//       --transport utp every fetch goes over uTP from one UDP socket (as the crawler's DHT one).
 #include "bencode/encoder.hpp"
 #include "common/endpoint.hpp"
 #include "common/hash.hpp"
 #include "common/id160.hpp"
 #include "crawler/fetch_service.hpp"
+#include "net/udp.hpp"
+#include "net/utp_socket.hpp"
 #include "testnet/seeder_host.hpp"
 
 #include <asio/io_context.hpp>
@@ -147,10 +152,10 @@ void report(const testnet::SeederHost& host) {
   const auto& c = host.counters();
   std::printf(
       "seeder: accepted=%llu served=%llu pieces_sent=%llu rejects=%llu bytes_out=%llu peak_connections=%zu "
-      "accept_errors=%llu\n",
+      "accept_errors=%llu utp_accepted=%llu\n",
       (unsigned long long)c.accepted, (unsigned long long)c.served, (unsigned long long)c.pieces_sent,
       (unsigned long long)c.rejects_sent, (unsigned long long)c.bytes_out, c.peak_connections,
-      (unsigned long long)c.accept_errors);
+      (unsigned long long)c.accept_errors, (unsigned long long)c.utp_accepted);
   std::fflush(stdout);
 }
 
@@ -185,12 +190,27 @@ int run_seed(const std::map<std::string, std::string>& a) {
   config.seeder.max_lifetime = std::chrono::seconds(120);
   asio::io_context io;
   testnet::SeederHost host(io, config, cat);
+  // --utp 1: every listener also serves uTP on a UDP socket of the same address and port.
+  const bool utp = arg_u(a, "--utp", 0) != 0;
+  std::vector<std::unique_ptr<net::UdpSocket>> udps;
+  std::vector<std::unique_ptr<net::UdpSocketOut>> outs;
   for (std::size_t i = 0; i < n; ++i) {
     const auto bound = host.listen(listener_endpoint(i, port), static_cast<std::uint32_t>(i), nullptr);
     if (!bound) {
       std::fprintf(stderr, "%s\n", bound.error().c_str());
       return 1;
     }
+    if (!utp) continue;
+    auto u = std::make_unique<net::UdpSocket>(io);
+    if (auto ec = u->open(listener_endpoint(i, port))) {
+      std::fprintf(stderr, "UDP %s: %s\n", listener_endpoint(i, port).to_string().c_str(), ec.message().c_str());
+      return 1;
+    }
+    outs.push_back(std::make_unique<net::UdpSocketOut>(*u));
+    auto& us = host.listen_utp(static_cast<std::uint32_t>(i), nullptr, *outs.back());
+    u->start([](std::span<const net::Datagram>) {});
+    u->set_utp_handler([&us](std::span<const net::Datagram> b) { us.on_datagrams(b); });
+    udps.push_back(std::move(u));
   }
   std::printf("seeder: %zu torrents, %.1f MiB metadata (mean %.1f KiB), %zu listeners on port %u, hold %lld ms\n",
               m, total / 1048576.0, total / 1024.0 / m, n, port, static_cast<long long>(delay.count()));
@@ -243,6 +263,9 @@ int run_fetch(const std::map<std::string, std::string>& a) {
   cfg.pool.max_connections = arg_u(a, "--connections", 4000);
   cfg.pool.max_per_ip = arg_u(a, "--max-per-ip", cfg.pool.max_per_ip);
   cfg.pool.fetcher.total_timeout = std::chrono::seconds(arg_u(a, "--timeout", 60));
+  // --transport utp|tcp (default tcp): uTP runs on one UDP socket, as the crawler's DHT socket.
+  const std::string transport = arg_s(a, "--transport", "tcp");
+  cfg.pool.transports = net::parse_transports({transport});
 
   asio::io_context io;
   std::uint64_t ok = 0, failed = 0, bytes = 0;
@@ -261,6 +284,15 @@ int run_fetch(const std::map<std::string, std::string>& a) {
         }
       },
       0x5eed);
+  net::UdpSocket udp(io);
+  if (transport == "utp") {
+    if (auto ec = udp.open(*Endpoint::parse("127.0.0.1:0"))) {
+      std::fprintf(stderr, "UDP: %s\n", ec.message().c_str());
+      return 1;
+    }
+    udp.start([](std::span<const net::Datagram>) {});
+    service.attach_udp(udp);
+  }
 
   // Baseline after loading the manifest, before any connection.
   const auto base = rss_kib().first;
@@ -280,7 +312,10 @@ int run_fetch(const std::map<std::string, std::string>& a) {
       sample_rss = rss;
     }
     if (open >= 2000) worst_per_conn = std::max(worst_per_conn, (static_cast<double>(rss) - base) * 1024.0 / open);
-    if (service.pending() == 0) return;
+    if (service.pending() == 0) {
+      if (transport == "utp") io.stop();  // the UDP socket's read never completes by itself
+      return;
+    }
     sampler.expires_after(std::chrono::milliseconds(10));
     sampler.async_wait([&](std::error_code ec) {
       if (!ec) sample();
@@ -293,10 +328,10 @@ int run_fetch(const std::map<std::string, std::string>& a) {
   const auto& pc = service.pool().counters();
   const double per_conn = sample_conns ? (static_cast<double>(sample_rss) - base) * 1024.0 / sample_conns : 0;
   std::printf(
-      "ours: torrents=%zu ok=%llu failed=%llu seconds=%.3f metadata_per_s=%.1f MiB_per_s=%.2f "
+      "ours: transport=%s torrents=%zu ok=%llu failed=%llu seconds=%.3f metadata_per_s=%.1f MiB_per_s=%.2f "
       "peak_connections=%zu rss_base_kib=%llu rss_at_sample_kib=%llu sample_connections=%zu rss_per_conn_b=%.0f "
       "worst_rss_per_conn_at_2000plus_b=%.0f peak_rss_kib=%llu started=%llu connected=%llu\n",
-      jobs.size(), (unsigned long long)ok, (unsigned long long)failed, secs, ok / secs, bytes / secs / 1048576.0,
+      transport.c_str(), jobs.size(), (unsigned long long)ok, (unsigned long long)failed, secs, ok / secs, bytes / secs / 1048576.0,
       pc.peak_connections, (unsigned long long)base, (unsigned long long)sample_rss, sample_conns, per_conn, worst_per_conn,
       (unsigned long long)hwm, (unsigned long long)pc.connections_started, (unsigned long long)pc.connected);
   for (const auto& [r, n] : reasons) std::printf("ours: failure %s: %llu\n", r.c_str(), (unsigned long long)n);

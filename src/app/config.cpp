@@ -228,6 +228,30 @@ const std::vector<Setting>& table() {
           "largest info dict accepted, in bytes; larger ones are refused before any download"),
       number<&CrawlConfig::fetch_timeout>("fetch.timeout", 1, 3600, "",
                                           "seconds one metadata fetch from one peer may take"),
+      Setting{"fetch.transports",
+              Kind::list,
+              0,
+              0,
+              "--fetch-transports",
+              "how peers are reached, in the order tried: `\"utp\"` (uTP on the DHT's UDP port) and/or "
+              "`\"tcp\"`; a peer that does not take the first (no answer within 3 s, or a reset) is tried "
+              "with the next, and both count against the same connection limits",
+              {},
+              [](CrawlConfig& c, const Value& v) -> Result<void, std::string> {
+                const auto& l = list(v);
+                if (l.empty()) return Unexpected{std::string("needs at least one of \"utp\", \"tcp\"")};
+                for (std::size_t i = 0; i < l.size(); ++i) {
+                  if (l[i] != "utp" && l[i] != "tcp") {
+                    return Unexpected{"'" + l[i] + "' is not a transport (\"utp\" or \"tcp\")"};
+                  }
+                  for (std::size_t j = 0; j < i; ++j) {
+                    if (l[j] == l[i]) return Unexpected{"'" + l[i] + "' is listed twice"};
+                  }
+                }
+                c.fetch_transports = l;
+                return ok();
+              },
+              [](const CrawlConfig& c) -> Value { return c.fetch_transports; }},
       number<&CrawlConfig::memory_budget_mb>(
           "crawler.memory_budget_mb", 16, 1 << 20, "",
           "memory for in-memory sets (seen-infohash filter, queues), in MiB; the database stays the truth"),

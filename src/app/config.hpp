@@ -54,6 +54,9 @@ struct CrawlConfig {
   std::size_t attempts_per_infohash = 5;
   std::uint32_t max_metadata_size = 10u << 20;
   std::chrono::seconds fetch_timeout{60};
+  // Transports to reach a peer with, in the order tried: "utp" (on the DHT's UDP port) and/or
+  // "tcp"; a peer that does not answer the first within its connect timeout gets the next.
+  std::vector<std::string> fetch_transports{"utp", "tcp"};
 
   // [crawler]
   std::size_t memory_budget_mb = 256;  // in-memory sets (seen filter, queues)

@@ -594,8 +594,10 @@ struct Crawler::Impl final : crawler::PipelineEnv, dht::DatagramSink, dht::Obser
     fc.pool.max_per_ip = cfg.max_connections_per_ip;
     fc.pool.fetcher.max_metadata_size = cfg.max_metadata_size;
     fc.pool.fetcher.total_timeout = cfg.fetch_timeout;
+    fc.pool.transports = net::parse_transports(cfg.fetch_transports);
     fetcher = std::make_unique<crawler::FetchService>(
         io, fc, [this](crawler::FetchOutcome o) { pipeline->on_fetch_outcome(std::move(o)); }, env.seed());
+    for (auto& s : sockets) fetcher->attach_udp(*s);  // uTP peers answer on the DHT's port
 
     node = std::make_unique<dht::Node>(node_config(), *this, static_cast<dht::Observer*>(this), env.now());
     register_telemetry();

@@ -127,6 +127,11 @@ void register_testnet(CLI::App& app) {
   cmd->add_option("--slow", c.slow,
                   "Share of torrents also served by a slow-drip peer (beside the honest seeder)")
       ->capture_default_str();
+  cmd->add_option("--utp-only", c.utp_only,
+                  "Share of honest seeding addresses that serve uTP only (no TCP listener); every seeder serves uTP on "
+                  "its node's UDP port")
+      ->capture_default_str();
+  cmd->add_flag("!--no-utp", c.utp, "Seeders serve TCP only (no uTP on the nodes' UDP ports)");
   cmd->add_option("--martians", c.martians, "Share of nodes that put martian addresses in `nodes`")
       ->capture_default_str();
   cmd->add_flag("--flood", c.flood, "One node floods its neighbours with queries (bounded by --flood-rate)");

@@ -1,5 +1,5 @@
 // FetchService: the metadata fetch engine — a FetchScheduler (what to fetch from whom) driving a
-// net::MetadataPool (TCP connections) on one io_context.
+// net::MetadataPool (uTP and TCP connections) on one io_context.
 //
 // add() queues an infohash with candidate peers; the service starts connections while the pool
 // has room, feeds every connection's result back to the scheduler, and reports each infohash's
@@ -40,6 +40,9 @@ class FetchService {
     stopped_ = true;
     pool_.stop();
   }
+
+  // Fetches over uTP on the DHT's socket too (net::MetadataPool::attach_udp).
+  void attach_udp(net::UdpSocket& udp) { pool_.attach_udp(udp); }
 
   const FetchScheduler& scheduler() const noexcept { return scheduler_; }
   const net::MetadataPool& pool() const noexcept { return pool_; }

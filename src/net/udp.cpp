@@ -1,5 +1,7 @@
 #include "net/udp.hpp"
 
+#include "utp/packet.hpp"
+
 #include <asio/ip/v6_only.hpp>
 #include <asio/socket_base.hpp>
 
@@ -74,6 +76,7 @@ socklen_t to_sockaddr(const Endpoint& e, bool socket_is_v6, sockaddr_storage& ss
 UdpSocket::UdpSocket(asio::io_context& io, std::size_t max_queued)
     : socket_(io), send_retry_(io), max_queued_(max_queued), rx_(kBatch * kMaxDatagram) {
   batch_.reserve(kBatch);
+  utp_batch_.reserve(kBatch);
 }
 
 UdpSocket::~UdpSocket() {
@@ -172,13 +175,36 @@ void UdpSocket::arm_read() {
     // Drain what is there, a bounded number of batches per turn so timers and writes still run.
     for (int round = 0; round < 16; ++round) {
       batch_.clear();
-      if (receive_batch(batch_) == 0) break;
-      handler_(batch_);
-      if (batch_.size() < kBatch) break;
+      const std::size_t received = receive_batch(batch_);
+      if (received == 0) break;
+      if (utp_handler_) {
+        demultiplex();
+        if (!utp_batch_.empty()) utp_handler_(utp_batch_);
+      }
+      if (!batch_.empty()) handler_(batch_);
+      if (received < kBatch) break;
     }
     flush();
     arm_read();
   });
+}
+
+// Splits batch_ in place: KRPC datagrams stay, uTP ones move to utp_batch_, the rest go.
+void UdpSocket::demultiplex() {
+  utp_batch_.clear();
+  std::size_t keep = 0;
+  for (const auto& d : batch_) {
+    if (!d.bytes.empty() && d.bytes[0] == 'd') {
+      ++counters_.krpc_in;
+      batch_[keep++] = d;
+    } else if (utp::looks_like_utp(d.bytes)) {
+      ++counters_.utp_in;
+      utp_batch_.push_back(d);
+    } else {
+      ++counters_.unknown_in;
+    }
+  }
+  batch_.resize(keep);
 }
 
 std::size_t UdpSocket::receive_batch(std::vector<Datagram>& out) {

@@ -51,6 +51,12 @@ struct UdpCounters {
   std::uint64_t send_errors = 0;       // datagrams the kernel refused (unreachable, etc.)
   std::uint64_t send_queue_drops = 0;  // datagrams dropped because the send queue was full
   std::uint64_t truncated_in = 0;      // datagrams larger than the receive buffer slot
+  // Demultiplexing (only while a uTP handler is set): KRPC datagrams start with 'd' (a
+  // bencoded dictionary), uTP ones with type 0..4 and version 1 (utp::looks_like_utp); anything
+  // else is dropped.
+  std::uint64_t krpc_in = 0;
+  std::uint64_t utp_in = 0;
+  std::uint64_t unknown_in = 0;
 };
 
 class UdpSocket {
@@ -73,6 +79,9 @@ class UdpSocket {
 
   // Starts reading; `handler` runs on the io_context thread for every batch.
   void start(Handler handler);
+  // From now on uTP datagrams go to `utp` and only KRPC-looking ones to the start() handler
+  // (see UdpCounters); an empty handler turns demultiplexing off (everything to start()'s).
+  void set_utp_handler(Handler utp) { utp_handler_ = std::move(utp); }
   void close();
 
   // Queues a datagram; it goes out at the next flush(). Returns false if it had to be dropped.
@@ -90,11 +99,13 @@ class UdpSocket {
   void arm_write();
   void open_send_socket(const asio::ip::udp::endpoint& bound);
   std::size_t receive_batch(std::vector<Datagram>& out);
+  void demultiplex();
 
   asio::ip::udp::socket socket_;
   int send_fd_ = -1;               // the send-only socket, or -1 (sends go through socket_)
   asio::steady_timer send_retry_;  // a full send-only socket is retried by timer (it is not polled)
   Handler handler_;
+  Handler utp_handler_;
   std::size_t max_queued_;
   struct Outgoing {
     Endpoint to;
@@ -108,6 +119,7 @@ class UdpSocket {
   bool is_v6_ = false;
   std::vector<char> rx_;  // kBatch slots of kMaxDatagram bytes
   std::vector<Datagram> batch_;
+  std::vector<Datagram> utp_batch_;
   UdpCounters counters_;
 };
 

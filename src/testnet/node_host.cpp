@@ -1,6 +1,7 @@
 #include "testnet/node_host.hpp"
 
 #include "net/address.hpp"
+#include "utp/packet.hpp"
 
 #include <asio/ip/udp.hpp>
 #include <asio/ip/v6_only.hpp>
@@ -34,6 +35,7 @@ struct NodeHost::Slot {
   Sink sink;
   std::unique_ptr<dht::Node> node;
   OutFilter filter;
+  DatagramHandler utp;
   // Datagrams the kernel would not take yet, per family; allocated on first need.
   std::unique_ptr<std::deque<std::pair<Endpoint, std::string>>> backlog[2];
   bool write_armed[2] = {false, false};
@@ -112,6 +114,10 @@ void NodeHost::poke(std::size_t i) {
 
 void NodeHost::set_filter(std::size_t i, OutFilter filter) {
   slots_[i]->filter = std::move(filter);
+}
+
+void NodeHost::set_utp_handler(std::size_t i, DatagramHandler utp) {
+  slots_.at(i)->utp = std::move(utp);
 }
 
 bool NodeHost::send_raw(std::size_t i, const Endpoint& to, std::string_view bytes) {
@@ -212,7 +218,14 @@ void NodeHost::on_readable(Slot& s, bool v6) {
     }
     const auto sender = net::from_asio(from);
     if (hosted_.count(sender) == 0) ++counters_.external_in;
-    s.node->on_datagram(std::string_view(rx_.data(), n), sender, now);
+    const std::string_view bytes(rx_.data(), n);
+    if (s.utp && utp::looks_like_utp(bytes)) {
+      ++counters_.utp_in;
+      s.utp(bytes, sender);
+      if (s.closed) return;
+      continue;
+    }
+    s.node->on_datagram(bytes, sender, now);
   }
   rearm(s, s.node->next_wake());
 }

@@ -55,7 +55,8 @@ struct NodeHostCounters {
   std::uint64_t backlog_drops = 0;  // the kernel's buffer and our backlog were full
   std::uint64_t oversize_in = 0;    // datagrams larger than the receive buffer (dropped)
   std::uint64_t ticks = 0;          // Node::tick() calls
-  std::uint64_t raw_out = 0;        // send_raw() datagrams
+  std::uint64_t raw_out = 0;        // send_raw() datagrams (the flooder's, the uTP seeders')
+  std::uint64_t utp_in = 0;         // uTP datagrams handed to a node's uTP handler
   // Traffic with endpoints the host does not run (a crawler, a client): what an outsider cost.
   std::uint64_t external_in = 0;
   std::uint64_t external_out = 0;
@@ -97,6 +98,11 @@ class NodeHost {
   void set_filter(std::size_t i, OutFilter filter);
   // Sends `bytes` from node i's socket of `to`'s family, bypassing the node (and its pacing).
   bool send_raw(std::size_t i, const Endpoint& to, std::string_view bytes);
+  // From now on node i's uTP datagrams (utp::looks_like_utp; KRPC starts with 'd') go to
+  // `utp` instead of the node: a seeder at that address serves uTP on the node's UDP port, as
+  // BitTorrent clients do. The views are valid during the call only.
+  using DatagramHandler = std::function<void(std::string_view bytes, const Endpoint& from)>;
+  void set_utp_handler(std::size_t i, DatagramHandler utp);
 
   // Closes every socket and the timer; nodes stay readable (counters) until destruction.
   void close();

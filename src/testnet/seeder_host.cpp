@@ -2,9 +2,11 @@
 
 #include "net/address.hpp"
 
+#include "net/tcp_transport.hpp"
+#include "net/wire_driver.hpp"
+
 #include <asio/ip/v6_only.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/write.hpp>
 
 #include <chrono>
 
@@ -44,16 +46,22 @@ struct SeederHost::Listener {
 };
 
 struct SeederHost::Conn {
-  Conn(asio::io_context& io, asio::ip::tcp::socket s, MetadataCatalog& catalog, std::uint32_t listener,
-       const peerwire::SeederConfig& cfg, std::optional<IpAddress> peer)
-      : socket(std::move(s)), timer(io), source(catalog, listener), seeder(cfg, source, peer) {}
-  asio::ip::tcp::socket socket;
-  asio::steady_timer timer;
+  Conn(MetadataCatalog& catalog, std::uint32_t listener, const peerwire::SeederConfig& cfg,
+       std::optional<IpAddress> peer)
+      : source(catalog, listener), seeder(cfg, source, peer), machine(seeder) {}
   PinnedSource source;  // before `seeder`, which keeps a reference to it
   peerwire::Seeder seeder;
-  std::string writing;  // handed to async_write (alive until it completes)
-  std::string pending;  // produced while a write was in flight
-  bool finished = false;
+  net::WireMachineOf<peerwire::Seeder> machine;
+  std::shared_ptr<net::WireDriver> driver;
+};
+
+struct SeederHost::UtpListener {
+  UtpListener(asio::io_context& io, net::DatagramOut& out, net::UtpSocketConfig cfg, std::uint64_t seed,
+              std::uint32_t i, const peerwire::SeederConfig& c)
+      : socket(io, out, std::move(cfg), seed), id(i), config(c) {}
+  net::UtpSocket socket;
+  std::uint32_t id;
+  peerwire::SeederConfig config;  // with this listener's behavior
 };
 
 SeederHost::SeederHost(asio::io_context& io, SeederHostConfig config, MetadataCatalog& catalog)
@@ -91,6 +99,29 @@ Result<Endpoint, std::string> SeederHost::listen(const Endpoint& at, std::uint32
   return ec ? at : net::from_asio(local);
 }
 
+net::UtpSocket& SeederHost::listen_utp(std::uint32_t id, const peerwire::SeederBehavior* behavior,
+                                       net::DatagramOut& out) {
+  auto cfg = config_.seeder;
+  cfg.behavior = behavior;
+  net::UtpSocketConfig ucfg;
+  ucfg.max_connections = config_.max_connections;
+  auto l = std::make_unique<UtpListener>(io_, out, ucfg, 0x5EED'0000'0000'0000ull + id, id, cfg);
+  auto* raw = l.get();
+  l->socket.listen([this, raw](std::shared_ptr<net::Transport> t, const Endpoint& from) {
+    ++counters_.accepted;
+    ++counters_.utp_accepted;
+    if (closed_ || conns_.size() >= config_.max_connections) {
+      ++counters_.refused_cap;
+      t->close();
+      return;
+    }
+    serve(raw->id, raw->config, from.ip, std::move(t));
+  });
+  if (closed_) l->socket.close();
+  utp_listeners_.push_back(std::move(l));
+  return raw->socket;
+}
+
 void SeederHost::accept_next(const std::shared_ptr<Listener>& l) {
   l->acceptor.async_accept(
       [this, l, alive = std::weak_ptr<bool>(alive_)](std::error_code ec, asio::ip::tcp::socket s) {
@@ -122,109 +153,30 @@ void SeederHost::start(const std::shared_ptr<Listener>& l, asio::ip::tcp::socket
   const auto remote = socket.remote_endpoint(ec);
   std::optional<IpAddress> peer;
   if (!ec) peer = net::from_asio(remote.address());
-  socket.non_blocking(true, ec);
-  socket.set_option(asio::ip::tcp::no_delay(true), ec);
-  auto c = std::make_shared<Conn>(io_, std::move(socket), catalog_, l->id, l->config, peer);
+  auto transport = net::TcpTransport::accepted(io_, std::move(socket), rx_);
+  serve(l->id, l->config, peer, std::move(transport));
+}
+
+void SeederHost::serve(std::uint32_t listener, const peerwire::SeederConfig& config, std::optional<IpAddress> peer,
+                       std::shared_ptr<net::Transport> transport) {
+  auto c = std::make_shared<Conn>(catalog_, listener, config, peer);
   conns_.emplace(c.get(), c);
   counters_.peak_connections = std::max(counters_.peak_connections, conns_.size());
-  if (config_.hold.count() <= 0) {
-    begin(c);
-    return;
-  }
-  c->timer.expires_after(config_.hold);
-  c->timer.async_wait([this, c, alive = std::weak_ptr<bool>(alive_)](std::error_code tec) {
-    if (tec || alive.expired() || c->finished) return;
-    begin(c);
-  });
+  net::WireDriverOptions opts;
+  opts.flush_grace = kFlushGrace;
+  opts.bytes_in = &counters_.bytes_in;
+  opts.bytes_out = &counters_.bytes_out;
+  c->driver = std::make_shared<net::WireDriver>(io_, std::move(transport), c->machine, std::move(opts),
+                                                [this, raw = c.get()] { finish(raw); });
+  c->driver->start_after(config_.hold);
 }
 
-void SeederHost::begin(const std::shared_ptr<Conn>& c) {
-  c->seeder.start(std::chrono::steady_clock::now());
-  pump(c);
-  if (!c->finished) arm_read(c);
-}
-
-void SeederHost::arm_read(const std::shared_ptr<Conn>& c) {
-  c->socket.async_wait(
-      asio::socket_base::wait_read, [this, c, alive = std::weak_ptr<bool>(alive_)](std::error_code ec) {
-        if (alive.expired() || c->finished) return;
-        if (ec) {
-          c->seeder.on_peer_closed();
-          finish(c);
-          return;
-        }
-        for (;;) {
-          std::error_code rec;
-          const std::size_t n = c->socket.read_some(asio::buffer(rx_), rec);
-          if (rec == asio::error::would_block || rec == asio::error::try_again) break;
-          if (rec || n == 0) {
-            c->seeder.on_peer_closed();
-            break;
-          }
-          counters_.bytes_in += n;
-          c->seeder.on_bytes(std::string_view(rx_.data(), n), std::chrono::steady_clock::now());
-          if (c->seeder.done()) break;
-        }
-        pump(c);
-        if (!c->finished) arm_read(c);
-      });
-}
-
-// Sends what the seeder produced, re-arms its deadline, and ends the connection when it is done
-// (after the last bytes are written: a seeder that answered and then closed must not lose them).
-void SeederHost::pump(const std::shared_ptr<Conn>& c) {
-  if (c->finished) return;
-  c->pending += c->seeder.take_output();
-  write_next(c);
-  if (c->seeder.done()) {
-    if (c->writing.empty()) {
-      finish(c);
-      return;
-    }
-    // The last bytes are still being written: give the peer a grace period to read them.
-    c->timer.expires_after(kFlushGrace);
-    c->timer.async_wait([this, c, alive = std::weak_ptr<bool>(alive_)](std::error_code ec) {
-      if (ec || alive.expired()) return;
-      finish(c);
-    });
-    return;
-  }
-  arm_timer(c);
-}
-
-void SeederHost::write_next(const std::shared_ptr<Conn>& c) {
-  if (!c->writing.empty() || c->pending.empty() || c->finished) return;
-  c->writing.swap(c->pending);
-  counters_.bytes_out += c->writing.size();
-  asio::async_write(c->socket, asio::buffer(c->writing),
-                    [this, c, alive = std::weak_ptr<bool>(alive_)](std::error_code ec, std::size_t) {
-                      if (alive.expired()) return;
-                      c->writing.clear();
-                      if (c->finished) return;
-                      if (ec) {
-                        c->seeder.on_peer_closed();
-                        finish(c);
-                        return;
-                      }
-                      write_next(c);
-                      if (c->writing.empty() && c->seeder.done()) finish(c);
-                    });
-}
-
-void SeederHost::arm_timer(const std::shared_ptr<Conn>& c) {
-  const auto deadline = c->seeder.next_deadline();
-  if (deadline == peerwire::kNever) return;
-  c->timer.expires_at(deadline);
-  c->timer.async_wait([this, c, alive = std::weak_ptr<bool>(alive_)](std::error_code ec) {
-    if (ec || alive.expired() || c->finished) return;
-    c->seeder.tick(std::chrono::steady_clock::now());
-    pump(c);
-  });
-}
-
-void SeederHost::finish(const std::shared_ptr<Conn>& c) {
-  if (c->finished) return;
-  c->finished = true;
+// The driver is done with the connection: count what it did and forget it.
+void SeederHost::finish(Conn* raw) {
+  const auto it = conns_.find(raw);
+  if (it == conns_.end()) return;
+  const auto c = it->second;
+  conns_.erase(it);
   if (c->seeder.serving()) {
     ++counters_.served;
   } else if (c->seeder.end_reason() == peerwire::SeederEnd::UnknownInfoHash) {
@@ -232,10 +184,6 @@ void SeederHost::finish(const std::shared_ptr<Conn>& c) {
   }
   counters_.pieces_sent += c->seeder.stats().pieces_sent;
   counters_.rejects_sent += c->seeder.stats().rejects_sent;
-  std::error_code ec;
-  c->socket.close(ec);
-  c->timer.cancel();
-  conns_.erase(c.get());
 }
 
 void SeederHost::close() {
@@ -250,10 +198,8 @@ void SeederHost::close() {
   std::vector<std::shared_ptr<Conn>> all;
   all.reserve(conns_.size());
   for (auto& [p, c] : conns_) all.push_back(c);
-  for (auto& c : all) {
-    c->seeder.on_peer_closed();
-    finish(c);
-  }
+  for (auto& c : all) c->driver->stop("host closed");
+  for (auto& l : utp_listeners_) l->socket.close();
 }
 
 }  // namespace bitscrape::testnet

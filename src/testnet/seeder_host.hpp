@@ -2,11 +2,17 @@
 //
 // One listener per seeding address serves every torrent the catalog assigns to it; each accepted
 // connection runs one sans-I/O Seeder (the accepting side: it waits for the peer's handshake,
-// looks the infohash up, answers ut_metadata requests). The adapter follows net::MetadataPool:
-// one receive buffer shared by all connections (the loop serves one at a time), one write in
-// flight per connection with what the seeder produces meanwhile queued behind it, one timer per
-// connection armed to the seeder's next deadline (idle, lifetime, drip) — or, first, to the end
-// of the connection's hold when SeederHostConfig::hold is set.
+// looks the infohash up, answers ut_metadata requests). Each connection is a net::WireDriver (the
+// loop net::MetadataPool uses too) over a net::TcpTransport: one receive buffer shared by all
+// connections (the loop serves one at a time), one write in flight per connection with what the
+// seeder produces meanwhile queued behind it, one timer per connection armed to the seeder's next
+// deadline (idle, lifetime, drip) — or, first, to the end of the connection's hold when
+// SeederHostConfig::hold is set; a seeder that is done gets kFlushGrace for its last bytes.
+//
+// uTP: listen_utp() serves a listener over uTP as well (or only), on a UDP socket the caller
+// owns (the testnet's node at that address: one port for DHT and uTP, as clients do). The
+// caller hands that socket's uTP datagrams to the returned net::UtpSocket; accepted streams run
+// the same Seeder behind the same net::WireDriver, under the same max_connections.
 //
 // A listener may misbehave on purpose through its peerwire::SeederBehavior (the testnet's liars
 // corrupt a piece, its slow peers drip); the behavior object must outlive the host.
@@ -25,6 +31,8 @@
 #include "common/endpoint.hpp"
 #include "common/id160.hpp"
 #include "common/result.hpp"
+#include "net/transport.hpp"
+#include "net/utp_socket.hpp"
 #include "peerwire/seeder.hpp"
 
 #include <asio/io_context.hpp>
@@ -35,6 +43,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -71,6 +80,7 @@ struct SeederHostCounters {
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   std::size_t peak_connections = 0;
+  std::uint64_t utp_accepted = 0;  // of `accepted`, over uTP
 };
 
 class SeederHost {
@@ -85,6 +95,10 @@ class SeederHost {
   Result<Endpoint, std::string> listen(const Endpoint& at, std::uint32_t id,
                                        const peerwire::SeederBehavior* behavior);
 
+  // Serves listener `id` over uTP too, with `behavior`: feed the returned socket the uTP
+  // datagrams of the address; it answers through `out`, which must outlive the host.
+  net::UtpSocket& listen_utp(std::uint32_t id, const peerwire::SeederBehavior* behavior, net::DatagramOut& out);
+
   // Stops accepting and closes every connection.
   void close();
 
@@ -97,17 +111,16 @@ class SeederHost {
   struct Conn;
   void accept_next(const std::shared_ptr<Listener>& l);
   void start(const std::shared_ptr<Listener>& l, asio::ip::tcp::socket socket);
-  void begin(const std::shared_ptr<Conn>& c);
-  void arm_read(const std::shared_ptr<Conn>& c);
-  void pump(const std::shared_ptr<Conn>& c);
-  void write_next(const std::shared_ptr<Conn>& c);
-  void arm_timer(const std::shared_ptr<Conn>& c);
-  void finish(const std::shared_ptr<Conn>& c);
+  void serve(std::uint32_t listener, const peerwire::SeederConfig& config, std::optional<IpAddress> peer,
+             std::shared_ptr<net::Transport> transport);
+  void finish(Conn* c);
 
   asio::io_context& io_;
   SeederHostConfig config_;
   MetadataCatalog& catalog_;
   std::vector<std::shared_ptr<Listener>> listeners_;
+  struct UtpListener;
+  std::vector<std::unique_ptr<UtpListener>> utp_listeners_;
   std::unordered_map<Conn*, std::shared_ptr<Conn>> conns_;
   std::vector<char> rx_;
   std::shared_ptr<bool> alive_;

@@ -132,9 +132,10 @@ Result<void, std::string> validate(const TestnetConfig& c) {
                       std::to_string(c.nodes) + " nodes runs past 65535"};
   }
   for (const auto& [name, v] :
-       {std::pair{"--liars", c.liars}, {"--slow", c.slow}, {"--martians", c.martians}}) {
+       {std::pair{"--liars", c.liars}, {"--slow", c.slow}, {"--martians", c.martians}, {"--utp-only", c.utp_only}}) {
     if (!(v >= 0 && v <= 1)) return Unexpected{std::string(name) + " must be a fraction between 0 and 1"};
   }
+  if (c.utp_only > 0 && !c.utp) return Unexpected{std::string("--utp-only needs uTP seeders (drop --no-utp)")};
   if (!(c.flood_rate > 0 && c.flood_rate <= kMaxFloodRate))
     return Unexpected{std::string("--flood-rate must be in (0, 10000]")};
   if (c.max_samples == 0 || c.max_samples > 64) return Unexpected{std::string("--max-samples must be 1..64")};
@@ -162,8 +163,17 @@ struct Testnet::Impl final : MetadataCatalog {
   struct ListenerRec {
     std::size_t node = 0;
     Role role = Role::Honest;
+    bool tcp = true;  // false: uTP only
     Endpoint tcp4;
     std::optional<Endpoint> tcp6;
+  };
+  // A seeder's uTP datagrams leave from its node's socket.
+  struct NodeOut final : net::DatagramOut {
+    NodeOut(NodeHost& h, std::size_t n) : host(h), node(n) {}
+    void send_datagram(const Endpoint& to, std::string_view bytes) override { host.send_raw(node, to, bytes); }
+    void flush_datagrams() override {}  // send_raw writes at once
+    NodeHost& host;
+    std::size_t node;
   };
   struct NodeObserver final : dht::Observer {
     Impl* impl = nullptr;
@@ -250,6 +260,7 @@ struct Testnet::Impl final : MetadataCatalog {
       stop();
       return r;
     }
+    attach_utp();
     phase = Phase::Starting;
     t_bootstrap = std::chrono::steady_clock::now();
     say("starting " + std::to_string(cfg.nodes) + " nodes on " + udp(0).ip.to_string() + " .. " +
@@ -287,6 +298,8 @@ struct Testnet::Impl final : MetadataCatalog {
       }
     };
     add(honest, Role::Honest);
+    const auto utp_only_n = cfg.utp ? static_cast<std::size_t>(std::llround(cfg.utp_only * static_cast<double>(honest))) : 0;
+    for (std::size_t i = 0; i < utp_only_n && i < honest; ++i) listeners[i].tcp = false;
     add(liars_n, Role::Liar);
     add(slow_n, Role::Slow);
     honest_count = honest;
@@ -353,6 +366,7 @@ struct Testnet::Impl final : MetadataCatalog {
       const peerwire::SeederBehavior* b = l.role == Role::Liar   ? &liar_behavior
                                           : l.role == Role::Slow ? &slow_behavior
                                                                  : nullptr;
+      if (!l.tcp) continue;  // uTP only: attach_utp()
       auto r = seeders->listen(l.tcp4, static_cast<std::uint32_t>(i), b);
       if (!r) return Unexpected{r.error()};
       if (l.tcp6) {
@@ -361,6 +375,23 @@ struct Testnet::Impl final : MetadataCatalog {
       }
     }
     return {};
+  }
+
+  // Each seeding address serves uTP on its node's UDP socket: the node's uTP datagrams go to
+  // the seeder, which answers from the same socket.
+  void attach_utp() {
+    if (!cfg.utp) return;
+    for (std::size_t i = 0; i < listeners.size(); ++i) {
+      const auto& l = listeners[i];
+      const peerwire::SeederBehavior* b = l.role == Role::Liar   ? &liar_behavior
+                                          : l.role == Role::Slow ? &slow_behavior
+                                                                 : nullptr;
+      utp_outs.push_back(std::make_unique<NodeOut>(host, l.node));
+      auto& socket = seeders->listen_utp(static_cast<std::uint32_t>(i), b, *utp_outs.back());
+      host.set_utp_handler(l.node, [&socket](std::string_view bytes, const Endpoint& from) {
+        socket.on_datagram(bytes, from);
+      });
+    }
   }
 
   dht::NodeConfig node_config(std::size_t i, dht::Rng& rng) const {
@@ -853,6 +884,7 @@ struct Testnet::Impl final : MetadataCatalog {
   peerwire::SeederBehavior liar_behavior;  // outlive `seeders`
   peerwire::SeederBehavior slow_behavior;
   NodeHost host;
+  std::vector<std::unique_ptr<NodeOut>> utp_outs;  // outlive `seeders`
   std::unique_ptr<SeederHost> seeders;  // made in start(), once the connection cap is known
   asio::steady_timer phase_timer;
   asio::steady_timer reannounce_timer;
@@ -949,6 +981,10 @@ std::vector<InfoHash> Testnet::torrent_keys(std::size_t t) const {
   const auto& r = impl_->torrents.at(t);
   return {r.keys.begin(), r.keys.begin() + r.nkeys};
 }
+bool Testnet::seeder_utp_only(std::size_t t) const {
+  return !impl_->listeners[impl_->torrents.at(t).seeder].tcp;
+}
+
 Endpoint Testnet::seeder_of(std::size_t t) const {
   return impl_->listeners[impl_->torrents.at(t).seeder].tcp4;
 }

@@ -9,7 +9,9 @@
 //     every info dict checked with metainfo::parse_info_dict before anything starts.
 //   - Seeders: one TCP listener per seeding address (a node's address, same port number as its
 //     UDP port, as BitTorrent clients do) serving many torrents over BEP-3/10/9 with
-//     peerwire::Seeder (SeederHost). Torrents are spread round-robin over `seeders` addresses.
+//     peerwire::Seeder (SeederHost), and uTP on the node's own UDP socket (`utp`; the node's
+//     uTP datagrams go to the seeder); a `utp_only` share of the honest addresses has no TCP
+//     listener. Torrents are spread round-robin over `seeders` addresses.
 //   - Announcing: each torrent key is announced for its seeder's address (and for its liar and
 //     slow peers) at the k closest nodes — by writing straight into those nodes' peer stores
 //     (AnnounceMethod::Direct, the default: instant at any scale, the k closest are exact), or
@@ -68,6 +70,8 @@ struct TestnetConfig {
   std::size_t seeders = 0;       // honest seeding addresses; 0 = min(200, max(1, nodes / 10))
   double liars = 0;              // share of torrents also served corrupt by a liar
   double slow = 0;               // share of torrents also served by a slow-drip peer
+  bool utp = true;               // seeders also serve uTP on their node's UDP port
+  double utp_only = 0;           // share of honest seeding addresses with no TCP listener (uTP only)
   double martians = 0;           // share of nodes that lie in `nodes`
   bool flood = false;            // one node floods its neighbours with queries
   double flood_rate = 200;       // the flooder's queries per second (≤ 10,000)
@@ -159,7 +163,8 @@ class Testnet {
   std::size_t torrent_count() const noexcept;
   GeneratedTorrent torrent(std::size_t t) const;  // regenerated (pure)
   std::vector<InfoHash> torrent_keys(std::size_t t) const;
-  Endpoint seeder_of(std::size_t t) const;               // honest seeder (TCP)
+  Endpoint seeder_of(std::size_t t) const;               // honest seeder (TCP and/or uTP, same port)
+  bool seeder_utp_only(std::size_t t) const;             // that seeder has no TCP listener
   std::optional<Endpoint> liar_of(std::size_t t) const;  // nullopt: no liar for it
   std::optional<Endpoint> slow_peer_of(std::size_t t) const;
   std::vector<std::size_t> martian_nodes() const;

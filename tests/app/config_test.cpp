@@ -110,6 +110,23 @@ TEST(Config, ErrorsNameFileLineAndKey) {
   EXPECT_FALSE(load_config("/nonexistent/config.toml", c).ok());
 }
 
+TEST(Config, FetchTransports) {
+  auto c = default_config();
+  EXPECT_EQ(c.fetch_transports, (std::vector<std::string>{"utp", "tcp"}));
+  ASSERT_TRUE(load_config_string("[fetch]\ntransports = [\"tcp\"]\n", c, "f.toml").ok());
+  EXPECT_EQ(c.fetch_transports, std::vector<std::string>{"tcp"});
+  ASSERT_TRUE(load_config_string("[fetch]\ntransports = [\"tcp\", \"utp\"]\n", c, "f.toml").ok());
+  EXPECT_EQ(c.fetch_transports, (std::vector<std::string>{"tcp", "utp"}));
+  auto r = load_config_string("[fetch]\ntransports = []\n", c, "f.toml");
+  ASSERT_FALSE(r.ok());
+  r = load_config_string("[fetch]\ntransports = [\"quic\"]\n", c, "f.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("'quic' is not a transport"), std::string::npos) << r.error();
+  r = load_config_string("[fetch]\ntransports = [\"utp\", \"utp\"]\n", c, "f.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(c.fetch_transports, (std::vector<std::string>{"tcp", "utp"}));  // failed loads change nothing
+}
+
 TEST(Config, DatabaseUrlSelectsPostgresql) {
   auto c = default_config();
   ASSERT_TRUE(

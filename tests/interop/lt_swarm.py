@@ -39,7 +39,7 @@ def banned(alert_text):
 
 
 class Node:
-    def __init__(self, ip, port, bootstrap):
+    def __init__(self, ip, port, bootstrap, extra_settings=None):
         self.ip, self.port = ip, port
         settings = {
             "listen_interfaces": "%s:%d" % (ip, port),
@@ -59,6 +59,7 @@ class Node:
             | lt.alert_category.dht,
             "user_agent": "libtorrent-swarm/" + lt.__version__,
         }
+        settings.update(extra_settings or {})
         self.session = lt.session(settings)
         self.handles = []
         self.bans = []
@@ -126,7 +127,9 @@ def make_torrent(root, index, kind, rng):
 
 
 class Swarm:
-    def __init__(self, nodes=10, torrents=20, net="127.0.1", port=6881, seed=1, workdir=None):
+    def __init__(self, nodes=10, torrents=20, net="127.0.1", port=6881, seed=1, workdir=None, settings=None):
+        """`settings`: extra libtorrent settings for every node, e.g. uTP only:
+        {"enable_incoming_tcp": False, "enable_outgoing_tcp": False}."""
         self.rng = random.Random(seed)
         self.workdir = workdir or tempfile.mkdtemp(prefix="lt-swarm-")
         self.own_workdir = workdir is None
@@ -135,7 +138,7 @@ class Swarm:
         self.nodes = []
         for i, ip in enumerate(ips):
             peers = [self.bootstrap] + (["%s:%d" % (ips[i - 1], port)] if i > 0 else [])
-            self.nodes.append(Node(ip, port, ",".join(peers)))
+            self.nodes.append(Node(ip, port, ",".join(peers), settings))
         for i, n in enumerate(self.nodes):  # a ring of known contacts so the DHT knits fast
             for j in (i - 1, i + 1, 0):
                 m = self.nodes[j % nodes]

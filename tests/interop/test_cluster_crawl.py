@@ -2,7 +2,7 @@
 """Interop: three `bitscrape crawl` instances sharing one PostgreSQL database.
 
 A private PostgreSQL cluster (tests/support/pg_cluster.sh: initdb into a temp dir, a unix
-socket only) holds two fresh databases. 20 libtorrent 2.x nodes on 127.0.39.x seed 40 torrents
+socket only) holds two fresh databases. 20 libtorrent 2.x nodes on 127.0.41.x seed 40 torrents
 of every kind (v1, v2-only, hybrid); a scripted liar serves every info dict with one byte
 flipped and announces every key to our nodes.
 
@@ -14,7 +14,7 @@ flipped and announces every key to our nodes.
    killed with SIGKILL while it holds leases on keys it has not stored. Two more instances
    start: they must wait out its leases (it stops beating) and finish its work — every torrent
    stored, including each key it held, nothing wrong; `stats` shows it gone.
-Binds only 127.0.39.0/24 and a unix socket; stops everything it starts.
+Binds only 127.0.41.0/24 and a unix socket; stops everything it starts.
 """
 import argparse
 import os
@@ -36,7 +36,7 @@ from checks import check, summary  # noqa: E402
 from krpc_client import Client  # noqa: E402
 from liar_peer import LiarPeer  # noqa: E402
 
-NET = "127.0.39"
+NET = "127.0.41"
 LIAR_IP = NET + ".250"
 PG_CLUSTER = os.path.join(HERE, "..", "support", "pg_cluster.sh")
 CLOSING = re.compile(r"stopped after \d+ s: (\d+) new infohashes, (\d+) torrents stored")
