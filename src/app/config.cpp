@@ -195,9 +195,9 @@ const std::vector<Setting>& table() {
               0,
               0,
               "--keyspace",
-              "hex prefixes of the keyspace the BEP-51 sampler walks (empty: all), e.g. `[\"3\"]` samples "
-              "only ids "
-              "starting 0x3",
+              "hex prefixes of the keyspace the BEP-51 sampler walks and samples (empty: all, or with several "
+              "crawlers on one database this crawler's automatic share of it, see [deploy.md](deploy.md)), e.g. "
+              "`[\"3\"]` samples only nodes whose ids start 0x3; set, it overrides the automatic share",
               {},
               [](CrawlConfig& c, const Value& v) -> Result<void, std::string> {
                 for (const auto& p : list(v)) {

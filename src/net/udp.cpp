@@ -189,7 +189,9 @@ void UdpSocket::arm_read() {
   });
 }
 
-// Splits batch_ in place: KRPC datagrams stay, uTP ones move to utp_batch_, the rest go.
+// Splits batch_ in place: uTP datagrams move to utp_batch_, everything else stays for the DHT
+// node — KRPC, and also what is neither: the node's inbound limiter must see every datagram of
+// a flooding address to block it, and it drops (and counts) what does not decode.
 void UdpSocket::demultiplex() {
   utp_batch_.clear();
   std::size_t keep = 0;
@@ -202,6 +204,7 @@ void UdpSocket::demultiplex() {
       utp_batch_.push_back(d);
     } else {
       ++counters_.unknown_in;
+      batch_[keep++] = d;
     }
   }
   batch_.resize(keep);

@@ -53,7 +53,7 @@ struct UdpCounters {
   std::uint64_t truncated_in = 0;      // datagrams larger than the receive buffer slot
   // Demultiplexing (only while a uTP handler is set): KRPC datagrams start with 'd' (a
   // bencoded dictionary), uTP ones with type 0..4 and version 1 (utp::looks_like_utp); anything
-  // else is dropped.
+  // else is counted unknown and goes to the DHT side with KRPC (its inbound limiter sees floods).
   std::uint64_t krpc_in = 0;
   std::uint64_t utp_in = 0;
   std::uint64_t unknown_in = 0;
