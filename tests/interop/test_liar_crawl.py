@@ -126,7 +126,7 @@ def main():
         check(len(rows) == len(swarm.manifest), "nothing else stored (%d rows)" % len(rows))
         check(announced == len(want), "our node took the liar's announces (%d/%d)" % (announced, len(want)))
         check(liar.connections >= 1, "the liar was asked (%d connections)" % liar.connections)
-        check(not swarm.bans(), "no libtorrent node blocked us")
+        check(not swarm.bans(), "no libtorrent node blocked us (%s)" % swarm.bans()[:3])
     finally:
         if crawl is not None:
             crawl.kill()
