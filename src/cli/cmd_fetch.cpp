@@ -7,6 +7,7 @@
 #include "common/hex.hpp"
 #include "crawler/fetch_service.hpp"
 #include "crawler/torrent_record.hpp"
+#include "net/udp.hpp"
 #include "metainfo/info_dict.hpp"
 #include "metainfo/magnet.hpp"
 #include "metainfo/torrent_file.hpp"
@@ -14,7 +15,9 @@
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
+#include <asio/post.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -30,6 +33,7 @@ struct FetchOptions {
   std::size_t attempts = 5;
   std::size_t connections = 1000;
   std::size_t parallel = 2;  // connections per infohash at once
+  std::vector<std::string> transports{"utp", "tcp"};
 };
 
 void add_fetch_options(CLI::App* cmd, FetchOptions& o) {
@@ -38,6 +42,11 @@ void add_fetch_options(CLI::App* cmd, FetchOptions& o) {
       ->capture_default_str();
   cmd->add_option("--timeout", o.timeout, "Give up on one peer after this many seconds")->capture_default_str();
   cmd->add_option("--attempts", o.attempts, "Peers tried per infohash before giving up")->capture_default_str();
+  cmd->add_option("--transports", o.transports,
+                  "How peers are reached, in the order tried (as fetch.transports): utp (from an ephemeral UDP port), "
+                  "tcp")
+      ->check(CLI::IsMember({"utp", "tcp"}))
+      ->capture_default_str();
 }
 
 crawler::FetchServiceConfig service_config(const FetchOptions& o) {
@@ -52,6 +61,7 @@ crawler::FetchServiceConfig service_config(const FetchOptions& o) {
   c.pool.fetcher.piece_timeout = std::min(c.pool.fetcher.piece_timeout, c.pool.fetcher.total_timeout);
   c.pool.connect_timeout = std::min(c.pool.connect_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(
                                                                   c.pool.fetcher.total_timeout));
+  c.pool.transports = net::parse_transports(o.transports);
   return c;
 }
 
@@ -114,12 +124,36 @@ std::vector<crawler::FetchOutcome> run_fetches(const FetchOptions& o,
                                                const std::vector<std::pair<InfoHash, std::vector<Endpoint>>>& jobs) {
   asio::io_context io;
   std::vector<crawler::FetchOutcome> outcomes;
-  crawler::FetchService service(
-      io, service_config(o), [&](crawler::FetchOutcome out) { outcomes.push_back(std::move(out)); }, app::Env::system().seed());
-  for (const auto& [ih, peers] : jobs) {
-    if (!service.add(ih, peers)) throw CommandFailed("too many infohashes queued at once", 2);
+  std::unique_ptr<crawler::FetchService> service;
+  service = std::make_unique<crawler::FetchService>(
+      io, service_config(o),
+      [&](crawler::FetchOutcome out) {
+        outcomes.push_back(std::move(out));
+        // The UDP sockets' reads never complete by themselves: stop once nothing is left.
+        asio::post(io, [&] {
+          if (service->pending() == 0) io.stop();
+        });
+      },
+      app::Env::system().seed());
+  // uTP goes out from ephemeral UDP ports, one per family this host has.
+  std::vector<std::unique_ptr<net::UdpSocket>> udp;
+  if (std::find(o.transports.begin(), o.transports.end(), "utp") != o.transports.end()) {
+    for (const char* any : {"0.0.0.0:0", "[::]:0"}) {
+      auto s = std::make_unique<net::UdpSocket>(io);
+      if (s->open(*Endpoint::parse(any))) continue;
+      s->start([](std::span<const net::Datagram>) {});
+      service->attach_udp(*s);
+      udp.push_back(std::move(s));
+    }
   }
+  for (const auto& [ih, peers] : jobs) {
+    if (!service->add(ih, peers)) throw CommandFailed("too many infohashes queued at once", 2);
+  }
+  asio::post(io, [&] {  // after any outcome add() decided at once (posted before this)
+    if (service->pending() == 0) io.stop();
+  });
   io.run();
+  service.reset();  // before the sockets it sends through
   return outcomes;
 }
 

@@ -4,7 +4,8 @@
 - libtorrent 2.x seeders (python3-libtorrent), each on its own 127.0.10.x: v1-only, v2-only and
   hybrid torrents, single- and multi-file, unicode names. Every torrent is fetched through each
   DHT key it has (a hybrid through both) and the result compared with libtorrent's ground truth.
-- transmission-daemon (v1) seeding one torrent.
+- transmission-daemon (v1) seeding one torrent, fetched over TCP; and another with uTP on,
+  fetched with `--transports utp` (libutp, an independent uTP implementation).
 - A scripted liar serving corrupt metadata beside an honest peer: the result is the honest
   metadata and the liar is reported as one.
 Binds only 127.0.10.0/24; stops everything it starts.
@@ -124,11 +125,13 @@ def test_liar(binary, workdir):
         swarm.close()
 
 
-def test_transmission(binary, workdir):
+def test_transmission(binary, workdir, utp=False):
+    """transmission-daemon seeding one v1 torrent; with `utp`, fetched over uTP only (libutp)."""
+    ip, port, rpc_port = ("127.0.10.61", 6962, 6963) if utp else ("127.0.10.60", 6960, 6961)
     if not shutil.which("transmission-daemon"):
         check(False, "transmission-daemon installed")
         return
-    root = os.path.join(workdir, "tr")
+    root = os.path.join(workdir, "tr-utp" if utp else "tr")
     os.makedirs(os.path.join(root, "data"))
     rng = lt_swarm.random.Random(5)
     ti, entry, data = lt_swarm.make_torrent(os.path.join(root, "data"), 1, "v1-multi", rng)
@@ -136,9 +139,9 @@ def test_transmission(binary, workdir):
     with open(tfile, "wb") as fh:
         fh.write(data)
     settings = {
-        "dht-enabled": False, "lpd-enabled": False, "pex-enabled": False, "utp-enabled": False,
-        "port-forwarding-enabled": False, "bind-address-ipv4": "127.0.10.60", "bind-address-ipv6": "::1",
-        "peer-port": 6960, "rpc-bind-address": "127.0.10.60", "rpc-port": 6961, "rpc-authentication-required": False,
+        "dht-enabled": False, "lpd-enabled": False, "pex-enabled": False, "utp-enabled": utp,
+        "port-forwarding-enabled": False, "bind-address-ipv4": ip, "bind-address-ipv6": "::1",
+        "peer-port": port, "rpc-bind-address": ip, "rpc-port": rpc_port, "rpc-authentication-required": False,
         "rpc-whitelist-enabled": False, "rpc-host-whitelist-enabled": False, "download-dir": os.path.join(root, "data"),
         "encryption": 1, "message-level": 1,
     }
@@ -149,7 +152,7 @@ def test_transmission(binary, workdir):
     daemon = subprocess.Popen(["transmission-daemon", "-f", "-g", conf], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
-        rpc = "127.0.10.60:6961"
+        rpc = "%s:%d" % (ip, rpc_port)
         for _ in range(50):
             if subprocess.run(["transmission-remote", rpc, "-l"], capture_output=True).returncode == 0:
                 break
@@ -160,12 +163,13 @@ def test_transmission(binary, workdir):
         deadline = time.time() + 30
         got = {}
         while time.time() < deadline:
-            code, out, err = run(binary, "fetch", key, "--peer", "127.0.10.60:6960", "--json", "--timeout", "5")
+            code, out, err = run(binary, "fetch", key, "--peer", "%s:%d" % (ip, port), "--json", "--timeout", "5",
+                                 "--transports", "utp" if utp else "tcp")
             got = json.loads(out) if out.strip() else {}
             if got.get("ok"):
                 break
             time.sleep(1)
-        compare(got, entry, "transmission v1")
+        compare(got, entry, "transmission v1" + (" over uTP" if utp else ""))
         check("Transmission" in got.get("client", ""), "client is Transmission (%r)" % got.get("client"))
     finally:
         daemon.terminate()
@@ -181,6 +185,8 @@ def main():
         for test in (test_libtorrent, test_liar, test_transmission):
             print("==", test.__name__, flush=True)
             test(args.bitscrape, workdir)
+        print("== test_transmission (uTP only)", flush=True)
+        test_transmission(args.bitscrape, workdir, utp=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return summary()
