@@ -122,7 +122,7 @@ struct Node::Impl {
   // What a walk asks `ep`: sample_infohashes when its interval has passed, find_node otherwise.
   // What a sample walk asks a node: sample_infohashes when it is inside our keyspace and its
   // interval has passed, find_node otherwise.
-  krpc::Method walk_method(const NodeId& id, const Endpoint& ep, TimePoint now);
+  krpc::Method walk_method(const NodeId& node_id, const Endpoint& ep, TimePoint now);
   void sample_sent(Lookup& l, const Endpoint& ep, TimePoint now);
   void sample_answered(const krpc::Response& r, const Endpoint& from, TimePoint now);
   void sample_refused(const Endpoint& from, TimePoint now);  // an error to sample_infohashes

@@ -26,11 +26,12 @@ void Node::Impl::run_sampler(TimePoint now) {
   }
 }
 
-krpc::Method Node::Impl::walk_method(const NodeId& id, const Endpoint& ep, TimePoint now) {
+krpc::Method Node::Impl::walk_method(const NodeId& node_id, const Endpoint& ep, TimePoint now) {
   // Only nodes inside the keyspace we walk: with several crawlers sharing the keyspace, the
   // nodes a walk passes on its way through another's share are that one's to sample.
   const auto& ks = cfg.sampler.keyspace;
-  if (!ks.empty() && std::none_of(ks.begin(), ks.end(), [&](const KeyPrefix& p) { return p.contains(id); })) {
+  if (!ks.empty() &&
+      std::none_of(ks.begin(), ks.end(), [&](const KeyPrefix& p) { return p.contains(node_id); })) {
     ++c.sampler_outside_keyspace;
     return krpc::Method::FindNode;
   }
