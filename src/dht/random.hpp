@@ -10,6 +10,7 @@
 #pragma once
 
 #include "common/id160.hpp"
+#include "common/splitmix.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -21,13 +22,7 @@ class Rng {
   explicit Rng(std::uint64_t seed = 0) noexcept { reseed(seed); }
 
   void reseed(std::uint64_t seed) noexcept {
-    for (auto& w : s_) {
-      seed += 0x9E3779B97F4A7C15ull;
-      std::uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-      w = z ^ (z >> 31);
-    }
+    for (auto& w : s_) w = splitmix64_next(seed);
   }
 
   std::uint64_t next() noexcept {

@@ -1,5 +1,7 @@
 #include "net/metadata_pool.hpp"
 
+#include "common/splitmix.hpp"
+
 #include "net/tcp_transport.hpp"
 #include "net/wire_driver.hpp"
 
@@ -8,15 +10,6 @@
 #include <cstring>
 
 namespace bitscrape::net {
-
-namespace {
-std::uint64_t splitmix(std::uint64_t& s) {
-  std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-}  // namespace
 
 std::string_view to_string(WireTransport t) noexcept {
   return t == WireTransport::Utp ? "utp" : "tcp";
@@ -74,7 +67,7 @@ void MetadataPool::attach_udp(UdpSocket& udp) {
   cfg.utp.syn_retries = config_.utp_syn_retries;
   // Closed connections linger until their FIN is acked: room for as many again.
   cfg.max_connections = 2 * config_.max_connections + 16;
-  auto u = std::make_unique<Utp>(io_, udp, cfg, splitmix(rng_state_));
+  auto u = std::make_unique<Utp>(io_, udp, cfg, splitmix64_next(rng_state_));
   udp.set_utp_handler([s = &u->socket](std::span<const Datagram> batch) { s->on_datagrams(batch); });
   utp_.push_back(std::move(u));
 }
@@ -121,7 +114,7 @@ bool MetadataPool::start(const InfoHash& ih, const Endpoint& peer) {
   }
   std::string random(12, '\0');
   for (std::size_t i = 0; i < random.size(); i += 8) {
-    const auto r = splitmix(rng_state_);
+    const auto r = splitmix64_next(rng_state_);
     std::memcpy(random.data() + i, &r, std::min<std::size_t>(8, random.size() - i));
   }
   const auto id = peerwire::make_peer_id(config_.peer_id_prefix, random);

@@ -1,5 +1,7 @@
 #include "net/utp_socket.hpp"
 
+#include "common/splitmix.hpp"
+
 #include <asio/post.hpp>
 
 #include <optional>
@@ -9,12 +11,6 @@
 namespace bitscrape::net {
 
 namespace {
-std::uint64_t splitmix(std::uint64_t& s) {
-  std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 std::uint32_t micros(TimePoint t) noexcept {
   return static_cast<std::uint32_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
@@ -111,7 +107,7 @@ UtpSocket::~UtpSocket() {
 }
 
 std::uint64_t UtpSocket::random() {
-  return splitmix(rng_);
+  return splitmix64_next(rng_);
 }
 
 std::shared_ptr<Transport> UtpSocket::connect(const Endpoint& peer) {

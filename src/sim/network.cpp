@@ -1,5 +1,6 @@
 #include "sim/network.hpp"
 
+#include "common/splitmix.hpp"
 #include "dht/peer_store.hpp"
 
 #include <algorithm>
@@ -29,10 +30,18 @@ struct Network::Host : dht::DatagramSink {
   bool online = true;
 };
 
-dht::Node& Network::node(std::size_t i) { return *hosts_[i]->node; }
-const dht::Node& Network::node(std::size_t i) const { return *hosts_[i]->node; }
-const Endpoint& Network::address(std::size_t i) const { return hosts_[i]->addr; }
-bool Network::online(std::size_t i) const { return hosts_[i]->online; }
+dht::Node& Network::node(std::size_t i) {
+  return *hosts_[i]->node;
+}
+const dht::Node& Network::node(std::size_t i) const {
+  return *hosts_[i]->node;
+}
+const Endpoint& Network::address(std::size_t i) const {
+  return hosts_[i]->addr;
+}
+bool Network::online(std::size_t i) const {
+  return hosts_[i]->online;
+}
 
 Network::Network(const NetworkConfig& cfg) : cfg_(cfg), rng_(cfg.seed), now_(cfg.start) {}
 Network::~Network() = default;
@@ -48,14 +57,12 @@ std::size_t Network::add_node(const dht::NodeConfig& cfg, const Endpoint& addr, 
 
 Duration Network::latency(std::size_t src, std::size_t dst) const {
   // splitmix64 of (seed, src, dst): a fixed latency per link, symmetric or not does not matter.
-  std::uint64_t z = cfg_.seed ^ (static_cast<std::uint64_t>(src) << 32) ^ static_cast<std::uint64_t>(dst);
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
+  const std::uint64_t z =
+      splitmix64(cfg_.seed ^ (static_cast<std::uint64_t>(src) << 32) ^ static_cast<std::uint64_t>(dst));
   const auto span = cfg_.link.max_latency - cfg_.link.min_latency;
   if (span <= Duration::zero()) return cfg_.link.min_latency;
-  return cfg_.link.min_latency + Duration(static_cast<Duration::rep>(z % static_cast<std::uint64_t>(span.count())));
+  return cfg_.link.min_latency +
+         Duration(static_cast<Duration::rep>(z % static_cast<std::uint64_t>(span.count())));
 }
 
 void Network::send(std::size_t src, std::string_view bytes, const Endpoint& to) {
@@ -150,9 +157,10 @@ std::vector<std::size_t> Network::closest(const Id160& target, std::size_t k, bo
   for (std::size_t i = 0; i < hosts_.size(); ++i)
     if (!online_only || hosts_[i]->online) idx.push_back(i);
   const auto n = std::min(k, idx.size());
-  std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(n), idx.end(), [&](std::size_t a, std::size_t b) {
-    return closer_to(target, hosts_[a]->node->id(), hosts_[b]->node->id());
-  });
+  std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(n), idx.end(),
+                    [&](std::size_t a, std::size_t b) {
+                      return closer_to(target, hosts_[a]->node->id(), hosts_[b]->node->id());
+                    });
   idx.resize(n);
   return idx;
 }

@@ -2,6 +2,7 @@
 
 #include "bencode/encoder.hpp"
 #include "common/hex.hpp"
+#include "common/splitmix.hpp"
 #include "dht/random.hpp"
 #include "metainfo/info_dict.hpp"
 #include "metainfo/verify.hpp"
@@ -110,13 +111,6 @@ constexpr std::string_view kSubLanguages[] = {"English", "Español", "Français"
                                               "Русский", "日本語",  "中文",     "Italiano", "Ελληνικά"};
 
 // ---- helpers --------------------------------------------------------------------------------
-
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 template <std::size_t N>
 std::string_view pick(Rng& rng, const std::string_view (&words)[N]) {
