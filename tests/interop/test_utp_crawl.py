@@ -164,23 +164,13 @@ def main():
                           "peers", r.get("peers"))
         check(not pending, "no torrent key left pending (%s)" % sorted(pending)[:4])
         check(want <= stored, "every torrent stored (%d/%d keys)" % (len(want & stored), len(want)))
-        by_key = {}
-        for r in rows:
-            for k in store_view.torrent_keys(r):
-                by_key.setdefault(k, []).append(r)
-        wrong = []
-        for t in swarm.manifest:
-            got = by_key.get(t["dht_keys"][0], [])
-            if len(got) != 1 or got[0]["name"] != t["name"] or got[0]["total_bytes"] != t["total_bytes"] \
-                    or got[0]["file_count"] != t["file_count"] \
-                    or any(by_key.get(k, [None])[0] is not got[0] for k in t["dht_keys"]):
-                wrong.append(t["name"])
+        wrong, _ = store_view.wrongly_stored(args.bitscrape, db, swarm.manifest)
         check(not wrong, "every torrent stored once, correctly, under all its keys (%d wrong: %s)" %
               (len(wrong), wrong[:3]))
         check(len(rows) == len(swarm.manifest), "nothing else stored (%d rows)" % len(rows))
         check(announced == len(want), "our node took the liar's announces (%d/%d)" % (announced, len(want)))
         check(liar.connections >= 1, "the liar was asked (%d connections)" % liar.connections)
-        check(not swarm.bans(), "no libtorrent node blocked us")
+        check(not swarm.bans(), "no libtorrent node blocked us (%s)" % swarm.bans()[:3])
         # The seeders refuse TCP: what was stored came over uTP; the counters say so too.
         with open(os.path.join(work, "stats.json")) as fh:
             stats_text = fh.read()
