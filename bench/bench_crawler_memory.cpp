@@ -30,8 +30,8 @@ struct NullEnv : bitscrape::crawler::PipelineEnv {
   }
   bool fetch(const bitscrape::InfoHash&, std::span<const bitscrape::Endpoint>, int) override { return true; }
   std::size_t fetch_backlog() const override { return 0; }
-  std::vector<bool> already_fetched(std::span<const bitscrape::InfoHash> keys) override {
-    return std::vector<bool>(keys.size(), false);
+  std::vector<bool> claim(std::span<const bitscrape::InfoHash> keys) override {
+    return std::vector<bool>(keys.size(), true);
   }
   void record(bitscrape::storage::StoreWriter::Record) override { ++records; }
   bitscrape::storage::UnixTime wall_now() const override { return bitscrape::storage::from_unix(1'700'000'000); }
